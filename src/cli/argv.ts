@@ -1,0 +1,146 @@
+/**
+ * umoci parses its arguments with Go's flag package (through urfave/cli v1):
+ * `--name value`, `--name=value`, `-name value` and `-name=value` are the same,
+ * a value may start with "-", booleans take `--x`, `--x=true` or `--x=false`,
+ * and `--` ends the options. clipanion accepts less, so this module rewrites
+ * what the user typed into a form clipanion takes: every option as
+ * `--internal-name=value` (see flags.ts), then `--`, then the positionals.
+ * It is the only place that knows about Go's syntax.
+ */
+import { OcikitError } from '../errors.js';
+import { internalFor } from './flags.js';
+
+/** What argv.ts must know of a command: its paths and its options' arity. */
+export interface CommandShape {
+  paths: string[][];
+  /** internal option name (without dashes) → takes a value? */
+  options: Map<string, boolean>;
+}
+
+export interface GlobalFlags {
+  log?: string;
+  verbose: boolean;
+  help: boolean;
+  version: boolean;
+  cpuProfile?: string;
+}
+
+export interface Normalised {
+  globals: GlobalFlags;
+  /** The command matched, if any. */
+  command?: CommandShape;
+  path: string[];
+  /** Arguments for clipanion (path included). */
+  argv: string[];
+  /** `--help` or `-h` after the command, or `help CMD`. */
+  commandHelp: boolean;
+  /** Words where a command was expected but none matched. */
+  unknown?: string[];
+}
+
+const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'false', 'FALSE', 'False']);
+
+function parseBool(name: string, value: string): boolean {
+  if (GO_TRUE.has(value)) return true;
+  if (GO_FALSE.has(value)) return false;
+  throw new OcikitError('USAGE', `invalid boolean value ${JSON.stringify(value)} for -${name}`);
+}
+
+/** Splits "-name=value" / "--name" into its parts, or undefined for a non-flag token. */
+function splitFlag(token: string): { name: string; value?: string } | undefined {
+  if (token.length < 2 || token[0] !== '-' || token === '--') return undefined;
+  const body = token.startsWith('--') ? token.slice(2) : token.slice(1);
+  if (body === '' || body.startsWith('-')) return undefined;
+  const eq = body.indexOf('=');
+  return eq < 0 ? { name: body } : { name: body.slice(0, eq), value: body.slice(eq + 1) };
+}
+
+function parseGlobals(argv: string[]): { globals: GlobalFlags; rest: string[] } {
+  const globals: GlobalFlags = { verbose: false, help: false, version: false };
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const f = splitFlag(argv[i]!);
+    if (f === undefined) break;
+    const takeValue = (): string => {
+      if (f.value !== undefined) return f.value;
+      if (i + 1 >= argv.length) throw new OcikitError('USAGE', `flag needs an argument: -${f.name}`);
+      return argv[++i]!;
+    };
+    switch (f.name) {
+      case 'log': globals.log = takeValue(); break;
+      case 'cpu-profile': globals.cpuProfile = takeValue(); break;
+      case 'verbose': globals.verbose = f.value === undefined ? true : parseBool(f.name, f.value); break;
+      case 'help': case 'h': globals.help = f.value === undefined ? true : parseBool(f.name, f.value); break;
+      case 'version': case 'v': globals.version = f.value === undefined ? true : parseBool(f.name, f.value); break;
+      default: throw new OcikitError('USAGE', `flag provided but not defined: -${f.name}`);
+    }
+  }
+  if (argv[i] === '--') i++;
+  return { globals, rest: argv.slice(i) };
+}
+
+function matchCommand(words: string[], commands: CommandShape[]): { command: CommandShape; path: string[] } | undefined {
+  let best: { command: CommandShape; path: string[] } | undefined;
+  for (const command of commands) {
+    for (const path of command.paths) {
+      if (path.length <= words.length && path.every((w, k) => words[k] === w) && (best === undefined || path.length > best.path.length)) {
+        best = { command, path };
+      }
+    }
+  }
+  return best;
+}
+
+export function normaliseArgv(argv: string[], commands: CommandShape[]): Normalised {
+  const { globals, rest } = parseGlobals(argv);
+  let words = rest;
+  let commandHelp = false;
+  if (words[0] === 'help' || words[0] === 'h') {
+    commandHelp = true;
+    words = words.slice(1);
+    if (words.length === 0) return { globals: { ...globals, help: true }, path: [], argv: [], commandHelp: false };
+  }
+  if (words.length === 0) return { globals, path: [], argv: [], commandHelp: false };
+  const match = matchCommand(words, commands);
+  if (match === undefined) {
+    // A group word alone ("raw") asks for the group's help.
+    const group = commands.some((c) => c.paths.some((p) => p.length > words.length && words.every((w, k) => p[k] === w)));
+    return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words };
+  }
+  const { command, path } = match;
+  const options: string[] = [];
+  const positionals: string[] = [];
+  const tokens = words.slice(path.length);
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (token === '--') {
+      positionals.push(...tokens.slice(i + 1));
+      break;
+    }
+    const f = splitFlag(token);
+    if (f === undefined) {
+      positionals.push(token);
+      continue;
+    }
+    if (f.name === 'help' || f.name === 'h') {
+      commandHelp = true;
+      continue;
+    }
+    const internal = internalFor(f.name);
+    const takesValue = command.options.get(internal);
+    if (takesValue === undefined) throw new OcikitError('USAGE', `flag provided but not defined: -${f.name}`);
+    if (takesValue) {
+      let value = f.value;
+      if (value === undefined) {
+        if (i + 1 >= tokens.length) throw new OcikitError('USAGE', `flag needs an argument: -${f.name}`);
+        value = tokens[++i]!;
+      }
+      options.push(`--${internal}=${value}`);
+    } else {
+      const on = f.value === undefined ? true : parseBool(f.name, f.value);
+      options.push(on ? `--${internal}` : `--no-${internal}`);
+    }
+  }
+  return { globals, command, path, argv: [...path, ...options, '--', ...positionals], commandHelp };
+}

@@ -1,0 +1,96 @@
+/**
+ * Every flag ocikit knows, by its umoci (Go) name. Command classes declare
+ * their fields through `flag(name)`, which gives clipanion an internal name of
+ * lowercase letters and dashes (the only names whose `--name=value` form
+ * clipanion accepts); argv.ts maps what the user typed onto those names, and
+ * help.ts prints the Go names back. This table is the one place that knows both.
+ */
+import { Option } from 'clipanion';
+
+export type FlagKind = 'string' | 'array' | 'boolean';
+
+export interface FlagSpec {
+  /** The name umoci users type, without dashes: "config.entrypoint". */
+  go: string;
+  kind: FlagKind;
+  description: string;
+  /** Other names for the same flag ("os" for "platform.os"). */
+  aliases?: string[];
+}
+
+const SPECS: FlagSpec[] = [
+  { go: 'image', kind: 'string', description: "OCI image URI of the form 'path[:tag]'" },
+  { go: 'layout', kind: 'string', description: "path to an OCI image layout" },
+  { go: 'tag', kind: 'string', description: 'new tag name (if empty, overwrite --image tag)' },
+  { go: 'json', kind: 'boolean', description: 'output the stat information as JSON' },
+  { go: 'long', kind: 'boolean', description: 'also print each tag\'s manifest digest, size, created time and platform' },
+  { go: 'no-history', kind: 'boolean', description: 'do not create a history entry' },
+  { go: 'history.author', kind: 'string', description: 'author value for the history entry' },
+  { go: 'history.comment', kind: 'string', description: 'comment for the history entry' },
+  { go: 'history.created', kind: 'string', description: 'created value for the history entry (RFC 3339)' },
+  { go: 'history.created_by', kind: 'string', description: 'created_by value for the history entry' },
+  { go: 'clear', kind: 'array', description: 'clear a key before setting (config.labels, config.env, config.entrypoint, config.cmd, config.volume, config.exposedports, manifest.annotations)' },
+  { go: 'config.user', kind: 'string', description: 'set the user (name, uid, name:group or uid:gid)' },
+  { go: 'config.exposedports', kind: 'array', description: 'add an exposed port (PORT/PROTO)' },
+  { go: 'config.env', kind: 'array', description: 'set an environment variable (NAME=VALUE)' },
+  { go: 'config.entrypoint', kind: 'array', description: 'set the entrypoint (each use is one argument)' },
+  { go: 'config.cmd', kind: 'array', description: 'set the default command (each use is one argument)' },
+  { go: 'config.volume', kind: 'array', description: 'add a volume path' },
+  { go: 'config.label', kind: 'array', description: 'set a label (NAME=VALUE)' },
+  { go: 'config.workingdir', kind: 'string', description: 'set the working directory' },
+  { go: 'config.stopsignal', kind: 'string', description: 'set the stop signal' },
+  { go: 'created', kind: 'string', description: 'set the image creation time (RFC 3339)' },
+  { go: 'author', kind: 'string', description: 'set the image author' },
+  { go: 'platform.os', kind: 'string', description: 'set the image operating system', aliases: ['os'] },
+  { go: 'platform.arch', kind: 'string', description: 'set the image architecture', aliases: ['architecture'] },
+  { go: 'platform.variant', kind: 'string', description: 'set the image architecture variant' },
+  { go: 'manifest.annotation', kind: 'array', description: 'set a manifest annotation (NAME=VALUE)' },
+  { go: 'save', kind: 'string', description: 'also write the resulting image config JSON to this file' },
+];
+
+/** The clipanion name of a Go flag name: dots and underscores become dashes. */
+export function internalName(go: string): string {
+  return go.replace(/[._]/g, '-');
+}
+
+const BY_INTERNAL = new Map<string, FlagSpec>();
+const BY_TYPED = new Map<string, string>();
+for (const spec of SPECS) {
+  const internal = internalName(spec.go);
+  BY_INTERNAL.set(internal, spec);
+  for (const name of [spec.go, internal, ...(spec.aliases ?? [])]) BY_TYPED.set(name, internal);
+}
+
+/** The spec behind an internal name, if it is one of the table's. */
+export function specOf(internal: string): FlagSpec | undefined {
+  return BY_INTERNAL.get(internal);
+}
+
+/** The internal name for what a user typed ("config.entrypoint", "os"), or the typed name itself. */
+export function internalFor(typed: string): string {
+  return BY_TYPED.get(typed) ?? typed;
+}
+
+function spec(go: string, kind: FlagKind): FlagSpec {
+  const s = BY_INTERNAL.get(internalName(go));
+  if (s === undefined || s.kind !== kind) throw new Error(`[internal error] flag ${go} is not a ${kind} flag`);
+  return s;
+}
+
+/** A string flag field. */
+export function stringFlag(go: string) {
+  const s = spec(go, 'string');
+  return Option.String(`--${internalName(s.go)}`, { description: s.description });
+}
+
+/** A repeatable flag field (each occurrence adds one value, in order). */
+export function arrayFlag(go: string) {
+  const s = spec(go, 'array');
+  return Option.Array(`--${internalName(s.go)}`, { description: s.description });
+}
+
+/** A boolean flag field, false unless given. */
+export function booleanFlag(go: string) {
+  const s = spec(go, 'boolean');
+  return Option.Boolean(`--${internalName(s.go)}`, false, { description: s.description });
+}

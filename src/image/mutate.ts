@@ -1,0 +1,44 @@
+/**
+ * Committing a changed image. A change never edits a blob: new config and
+ * manifest blobs are written, then every index on the descriptor path is
+ * rewritten bottom-up (keeping the annotations and platform of the descriptors
+ * that point at them), and only then is the tag moved, under the index lock.
+ * A failure before the last step leaves `index.json` as it was.
+ */
+import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
+import type { Layout } from '../store/layout.js';
+import { putJson, readIndexBlob } from './json-blob.js';
+import type { DescriptorPath } from './resolve.js';
+import { setTag } from './tags.js';
+
+/** The descriptor `old` pointed to, now pointing at `fresh` (annotations, platform and the like kept). */
+function repoint(old: Descriptor, fresh: Descriptor): Descriptor {
+  return { ...old, mediaType: fresh.mediaType, digest: fresh.digest, size: fresh.size };
+}
+
+/**
+ * Writes `config` and `manifest` (its config descriptor updated), rewrites the
+ * indexes above it on `path`, and returns the new descriptor path. Does not tag.
+ */
+export async function commitImage(layout: Layout, path: DescriptorPath, manifest: Manifest, config: ImageConfig): Promise<DescriptorPath> {
+  const configDesc = await putJson(layout, 'config', config);
+  const newManifest: Manifest = { ...manifest, config: repoint(manifest.config, configDesc) };
+  let below = repoint(path[path.length - 1]!, await putJson(layout, 'manifest', newManifest));
+  const out: DescriptorPath = [below];
+  for (let i = path.length - 2; i >= 0; i--) {
+    const parent = path[i]!;
+    const oldChild = path[i + 1]!;
+    const index = (await readIndexBlob(layout, parent)).value;
+    const manifests = index.manifests.map((d) => (d.digest === oldChild.digest ? repoint(d, below) : d));
+    below = repoint(parent, await putJson(layout, 'index', { ...index, manifests }));
+    out.unshift(below);
+  }
+  return out;
+}
+
+/** commitImage, then point `tag` at the new root. */
+export async function commitAndTag(layout: Layout, path: DescriptorPath, manifest: Manifest, config: ImageConfig, tag: string): Promise<DescriptorPath> {
+  const fresh = await commitImage(layout, path, manifest, config);
+  await setTag(layout, tag, fresh[0]!);
+  return fresh;
+}

@@ -1,0 +1,23 @@
+/**
+ * ocikit's public library API. The CLI is a thin layer over these verbs.
+ * Importing this module loads nothing heavy: schemas are compiled on first use.
+ */
+export { OcikitError, DigestMismatchError, type ErrorCode } from './errors.js';
+export type { Logger } from './util/log.js';
+export type { Descriptor, Manifest, Index, ImageConfig, History, Platform, Annotations } from './oci/types.js';
+export { ANNOTATION_REF_NAME, IMAGE_SPEC_VERSION, RUNTIME_SPEC_VERSION } from './oci/types.js';
+export { MediaType, DockerMediaType, ociEquivalent } from './oci/media-types.js';
+export { parseImageName, parseLayoutPath, isValidRefName, type ImageName } from './oci/refname.js';
+export { Layout } from './store/layout.js';
+export { putBlob, openBlob, readBlob, blobSize, deleteBlob, listBlobs } from './store/blobs.js';
+export { readIndex, updateIndex } from './store/index-file.js';
+export { resolveTag, findTag, type DescriptorPath } from './image/resolve.js';
+export { listTags, setTag, removeTag } from './image/tags.js';
+export { newImage } from './image/new-image.js';
+export { configImage, CLEAR_KEYS, type ConfigEdits, type ConfigOptions, type ConfigResult } from './image/config-edit.js';
+export type { HistoryOptions } from './image/history.js';
+export { gc, type GcResult } from './image/gc.js';
+export { statImage } from './image/stat.js';
+export { formatStatText, formatStatJson, type StatInput } from './image/stat-format.js';
+export { validateLayout, assertValid, type ValidateResult } from './image/validate.js';
+export { listImages, type ImageSummary } from './image/list.js';
