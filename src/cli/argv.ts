@@ -129,6 +129,14 @@ export function normaliseArgv(argv: string[], commands: CommandShape[]): Normali
     }
     const internal = internalFor(f.name);
     const takesValue = command.options.get(internal);
+    // Global flags after the command: umoci refuses them, ocikit takes them.
+    if (takesValue === undefined && (f.name === 'verbose' || f.name === 'log')) {
+      if (f.name === 'verbose') globals.verbose = f.value === undefined ? true : parseBool(f.name, f.value);
+      else if (f.value !== undefined) globals.log = f.value;
+      else if (i + 1 < tokens.length) globals.log = tokens[++i]!;
+      else throw new OcikitError('USAGE', 'flag needs an argument: -log');
+      continue;
+    }
     if (takesValue === undefined) throw new OcikitError('USAGE', `flag provided but not defined: -${f.name}`);
     if (takesValue) {
       let value = f.value;
@@ -142,5 +150,5 @@ export function normaliseArgv(argv: string[], commands: CommandShape[]): Normali
       options.push(on ? `--${internal}` : `--no-${internal}`);
     }
   }
-  return { globals, command, path, argv: [...path, ...options, '--', ...positionals], commandHelp };
+  return { globals, command, path, argv: [...path, ...options, ...(positionals.length > 0 ? ['--', ...positionals] : [])], commandHelp };
 }

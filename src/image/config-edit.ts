@@ -9,7 +9,7 @@ import type { Annotations, ImageConfig, Manifest } from '../oci/types.js';
 import type { Layout } from '../store/layout.js';
 import { checkHistoryFlags, makeHistory, type HistoryOptions } from './history.js';
 import { readConfig, readManifest } from './json-blob.js';
-import { commitAndTag } from './mutate.js';
+import { commitAndTag, MAX_EDIT_ATTEMPTS } from './mutate.js';
 import { resolveTag, type DescriptorPath } from './resolve.js';
 import { checkTagName } from './tags.js';
 
@@ -137,20 +137,24 @@ export async function configImage(layout: Layout, fromTag: string, opts: ConfigO
   checkEdits(opts.edits);
   if (opts.history !== false) checkHistoryFlags(false, opts.history ?? {});
   return layout.withLock('content', 'shared', async () => {
-    const path = await resolveTag(layout, fromTag);
-    const manifest = (await readManifest(layout, path[path.length - 1]!)).value;
-    const config = (await readConfig(layout, manifest.config)).value;
-    const edited = applyEdits(config, manifest.annotations, opts.edits);
-    if (opts.history !== false) {
-      const entry = makeHistory(opts.history ?? {}, { createdBy: 'umoci config', author: edited.config.author ?? '', emptyLayer: true }, opts.env);
-      edited.config.history = [...(edited.config.history ?? []), entry];
+    for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
+      const path = await resolveTag(layout, fromTag);
+      const manifest = (await readManifest(layout, path[path.length - 1]!)).value;
+      const config = (await readConfig(layout, manifest.config)).value;
+      const edited = applyEdits(config, manifest.annotations, opts.edits);
+      if (opts.history !== false) {
+        const entry = makeHistory(opts.history ?? {}, { createdBy: 'umoci config', author: edited.config.author ?? '', emptyLayer: true }, opts.env);
+        edited.config.history = [...(edited.config.history ?? []), entry];
+      }
+      const newManifest: Manifest = { ...manifest };
+      if (edited.annotations === undefined) delete newManifest.annotations;
+      else newManifest.annotations = edited.annotations;
+      const fresh = await commitAndTag(layout, path, newManifest, edited.config, tag, fromTag);
+      if (fresh === undefined) continue;
+      const freshManifest = (await readManifest(layout, fresh[fresh.length - 1]!, { schema: false })).value;
+      const parsed = await readConfig(layout, freshManifest.config, { schema: false });
+      return { path: fresh, config: parsed.value, configBytes: parsed.bytes };
     }
-    const newManifest: Manifest = { ...manifest };
-    if (edited.annotations === undefined) delete newManifest.annotations;
-    else newManifest.annotations = edited.annotations;
-    const fresh = await commitAndTag(layout, path, newManifest, edited.config, tag);
-    const freshManifest = (await readManifest(layout, fresh[fresh.length - 1]!, { schema: false })).value;
-    const parsed = await readConfig(layout, freshManifest.config, { schema: false });
-    return { path: fresh, config: parsed.value, configBytes: parsed.bytes };
+    throw new OcikitError('LAYOUT_LOCKED', `tag ${fromTag} kept changing under concurrent writers; gave up after ${MAX_EDIT_ATTEMPTS} attempts`);
   });
 }

@@ -36,9 +36,18 @@ export async function commitImage(layout: Layout, path: DescriptorPath, manifest
   return out;
 }
 
-/** commitImage, then point `tag` at the new root. */
-export async function commitAndTag(layout: Layout, path: DescriptorPath, manifest: Manifest, config: ImageConfig, tag: string): Promise<DescriptorPath> {
+/**
+ * commitImage, then point `tag` at the new root. When `tag` is the tag the
+ * image was read from, the move is a compare-and-swap against `path[0]`:
+ * returns undefined if another writer moved the tag meanwhile (the caller
+ * redoes its edit on the new state; nothing it wrote is referenced, gc
+ * removes it).
+ */
+export async function commitAndTag(layout: Layout, path: DescriptorPath, manifest: Manifest, config: ImageConfig, tag: string, fromTag: string): Promise<DescriptorPath | undefined> {
   const fresh = await commitImage(layout, path, manifest, config);
-  await setTag(layout, tag, fresh[0]!);
-  return fresh;
+  const swapped = await setTag(layout, tag, fresh[0]!, tag === fromTag ? path[0]!.digest : undefined);
+  return swapped ? fresh : undefined;
 }
+
+/** How often an edit is redone when concurrent writers keep moving its tag. */
+export const MAX_EDIT_ATTEMPTS = 20;

@@ -23,10 +23,26 @@ export function withTag(index: Index, tag: string, desc: Descriptor): Index {
   return { ...index, manifests };
 }
 
-/** Points `tag` at `desc`, replacing any entry of that name. Atomic, under the index lock. */
-export async function setTag(layout: Layout, tag: string, desc: Descriptor): Promise<void> {
+/**
+ * Points `tag` at `desc`, replacing any entry of that name. Atomic, under the
+ * index lock. With `ifCurrent`, a compare-and-swap: the tag moves only if its
+ * one entry still has that digest, and false is returned otherwise (another
+ * writer moved it since it was read), so the caller can redo its change.
+ */
+export async function setTag(layout: Layout, tag: string, desc: Descriptor, ifCurrent?: string): Promise<boolean> {
   checkTagName(tag);
-  await updateIndex(layout, (index) => withTag(index, tag, desc));
+  let swapped = true;
+  await updateIndex(layout, (index) => {
+    if (ifCurrent !== undefined) {
+      const entries = index.manifests.filter((d) => refName(d) === tag);
+      if (entries.length !== 1 || entries[0]!.digest !== ifCurrent) {
+        swapped = false;
+        return undefined;
+      }
+    }
+    return withTag(index, tag, desc);
+  });
+  return swapped;
 }
 
 /** Removes every entry named `tag`; returns how many there were (0 is not an error, as in umoci). */

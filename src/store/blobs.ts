@@ -47,16 +47,19 @@ export async function putBlob(layout: Layout, source: Buffer | string | Readable
       await fh.writeFile(buf);
     } else {
       const limit = expect.size;
-      await pipeline(source, async function* (chunks: AsyncIterable<Buffer>) {
+      // Written through the handle itself, not fh.createWriteStream(): a write
+      // stream that is not auto-closed keeps a reference on the handle, and
+      // fh.close() below would then wait for it forever.
+      await pipeline(source, async (chunks: AsyncIterable<Buffer>) => {
         for await (const chunk of chunks) {
           size += chunk.length;
           if (limit !== undefined && size > limit) {
             throw new OcikitError('SIZE_MISMATCH', `put blob: more than the expected ${limit} bytes`);
           }
           hash.update(chunk);
-          yield chunk;
+          await fh.writeFile(chunk); // writes at the current position, looping over short writes
         }
-      }, fh.createWriteStream({ autoClose: false }));
+      });
     }
     await fh.sync();
   } catch (err) {
@@ -116,6 +119,9 @@ export function openBlob(layout: Layout, desc: Descriptor): Readable {
   file.on('error', (err) => {
     verifier.destroy(errnoCode(err) === 'ENOENT' ? notFound(desc.digest, err) : wrap(`read blob ${desc.digest}`, err));
   });
+  // pipe() does not close the source when the destination fails or is
+  // destroyed (a blob too long, a consumer that stops early): close it here.
+  verifier.once('close', () => file.destroy());
   return file.pipe(verifier);
 }
 
@@ -161,6 +167,9 @@ export async function readBlob(layout: Layout, desc: Descriptor, maxSize = MAX_J
     const err = verifyEnd(desc.digest, desc.size, got, hash);
     if (err !== null) throw err;
     return buf.subarray(0, got);
+  } catch (err) {
+    // e.g. EISDIR: a directory where the blob should be.
+    throw err instanceof OcikitError ? err : wrap(`read blob ${desc.digest}`, err);
   } finally {
     await fh.close();
   }

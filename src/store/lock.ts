@@ -72,9 +72,14 @@ class RwQueue {
 /** One process-wide lock file per layout, reference counted. */
 export class LockFile {
   private static readonly open = new Map<string, LockFile>();
+  /** First opens in flight, so that concurrent acquires share one descriptor. */
+  private static readonly opening = new Map<string, Promise<LockFile>>();
   private refs = 0;
   private readonly queues: Record<LockRange, RwQueue> = { content: new RwQueue(), index: new RwQueue() };
-  private readonly held: Record<LockRange, { mode: LockMode; count: number } | undefined> = { content: undefined, index: undefined };
+  /** The kernel lock of a range, shared by in-process holders; `ready` settles when fcntl grants it. */
+  private readonly held: Record<LockRange, { count: number; ready: Promise<void> } | undefined> = { content: undefined, index: undefined };
+  /** The last unlock of a range; a new kernel lock waits for it, or the two could reach fcntl in either order. */
+  private readonly unlocking: Record<LockRange, Promise<void>> = { content: Promise.resolve(), index: Promise.resolve() };
 
   private constructor(
     readonly path: string,
@@ -86,26 +91,31 @@ export class LockFile {
   static async acquire(path: string): Promise<LockFile> {
     let lf = LockFile.open.get(path);
     if (lf === undefined) {
-      let handle: FileHandle;
-      let writable = true;
-      try {
-        handle = await open(path, 'r+');
-      } catch (err) {
-        if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EROFS') throw err;
-        handle = await open(path, 'r');
-        writable = false;
+      // Concurrent first acquires wait for one open(): opening a second
+      // descriptor and closing it would drop locks taken meanwhile.
+      let pending = LockFile.opening.get(path);
+      if (pending === undefined) {
+        pending = LockFile.openFile(path).finally(() => LockFile.opening.delete(path));
+        LockFile.opening.set(path, pending);
       }
-      // Another call may have raced us while we awaited open().
-      const raced = LockFile.open.get(path);
-      if (raced !== undefined) {
-        await handle.close();
-        lf = raced;
-      } else {
-        lf = new LockFile(path, handle, writable);
-        LockFile.open.set(path, lf);
-      }
+      lf = await pending;
     }
     lf.refs++;
+    return lf;
+  }
+
+  private static async openFile(path: string): Promise<LockFile> {
+    let handle: FileHandle;
+    let writable = true;
+    try {
+      handle = await open(path, 'r+');
+    } catch (err) {
+      if (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EROFS') throw err;
+      handle = await open(path, 'r');
+      writable = false;
+    }
+    const lf = new LockFile(path, handle, writable);
+    LockFile.open.set(path, lf);
     return lf;
   }
 
@@ -136,19 +146,37 @@ export class LockFile {
     }
   }
 
-  // Several in-process shared holders share one kernel lock; count them.
+  // Several in-process shared holders share one kernel lock; count them. The
+  // entry is recorded before fcntl is asked, so that holders arriving while it
+  // waits join it (and keep it until the last one leaves) instead of asking
+  // again and being counted apart.
   private async kernelLock(range: LockRange, mode: LockMode): Promise<void> {
     const held = this.held[range];
     if (held !== undefined) {
       held.count++;
+      try {
+        await held.ready;
+      } catch (err) {
+        held.count--;
+        throw err;
+      }
       return;
     }
+    const entry = {
+      count: 1,
+      ready: this.unlocking[range]
+        .then(() => addon().lock(this.handle.fd, OFFSET[range], 1, { exclusive: mode === 'exclusive', immediate: false }))
+        .catch((err: unknown) => {
+          throw new OcikitError('LAYOUT_LOCKED', `lock layout: ${(err as Error).message}`, { cause: err });
+        }),
+    };
+    this.held[range] = entry;
     try {
-      await addon().lock(this.handle.fd, OFFSET[range], 1, { exclusive: mode === 'exclusive', immediate: false });
+      await entry.ready;
     } catch (err) {
-      throw new OcikitError('LAYOUT_LOCKED', `lock layout: ${(err as Error).message}`, { cause: err });
+      if (this.held[range] === entry) this.held[range] = undefined;
+      throw err;
     }
-    this.held[range] = { mode, count: 1 };
   }
 
   private async kernelUnlock(range: LockRange): Promise<void> {
@@ -156,6 +184,8 @@ export class LockFile {
     if (held === undefined) return;
     if (--held.count > 0) return;
     this.held[range] = undefined;
-    await addon().unlock(this.handle.fd, OFFSET[range], 1);
+    const done = addon().unlock(this.handle.fd, OFFSET[range], 1);
+    this.unlocking[range] = done.catch(() => undefined);
+    await done;
   }
 }

@@ -1,0 +1,30 @@
+/** Running the real CLI from tests. */
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run compiled, from dist/test/…). */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const OCIKIT = `${ROOT}bin/ocikit`;
+
+export interface RunResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function ocikitSync(args: string[], cwd: string): RunResult {
+  const r = spawnSync(process.execPath, [OCIKIT, ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function ocikit(args: string[], cwd: string): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OCIKIT, ...args], { cwd });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
