@@ -30,13 +30,14 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-function buildCli(prog: string): { cli: Cli<OcikitContext>; infos: CommandInfo[] } {
+/** A clipanion instance with `classes` registered, and what help and argv.ts need of them. */
+function buildCli(prog: string, classes: Array<typeof BaseCommand>): { cli: Cli<OcikitContext>; infos: CommandInfo[] } {
   const cli = new Cli<OcikitContext>({ binaryName: prog, enableColors: false });
-  for (const c of COMMANDS) cli.register(c as unknown as Parameters<typeof cli.register>[0]);
+  for (const c of classes) cli.register(c as unknown as Parameters<typeof cli.register>[0]);
   // definitions() lists the registered classes in order, with their options.
   const infos = cli.definitions().map((d, i) => ({
-    cls: COMMANDS[i]!,
-    paths: COMMANDS[i]!.paths as string[][],
+    cls: classes[i]!,
+    paths: classes[i]!.paths as string[][],
     options: d.options
       .filter((o) => o.definition.startsWith('--'))
       .map((o) => {
@@ -47,12 +48,28 @@ function buildCli(prog: string): { cli: Cli<OcikitContext>; infos: CommandInfo[]
   return { cli, infos };
 }
 
+/**
+ * Building clipanion's parser costs time per registered option, so only the
+ * command asked for is registered (start-up matters: `ls` should feel
+ * instant); the whole set is built only to print the global help.
+ */
+function shapeOf(cls: typeof BaseCommand, prog: string): CommandShape & { built: () => ReturnType<typeof buildCli> } {
+  let built: ReturnType<typeof buildCli> | undefined;
+  const build = (): ReturnType<typeof buildCli> => (built ??= buildCli(prog, [cls]));
+  return {
+    paths: cls.paths as string[][],
+    get options() {
+      return new Map(build().infos[0]!.options.map((o) => [o.internal, o.takesValue]));
+    },
+    built: build,
+  };
+}
+
 export async function main(argv: string[], prog: string): Promise<number> {
   let level: LogLevel = 'warn';
   let commandName = '';
   try {
-    const { cli, infos } = buildCli(prog);
-    const shapes: CommandShape[] = infos.map((i) => ({ paths: i.paths, options: new Map(i.options.map((o) => [o.internal, o.takesValue])) }));
+    const shapes = COMMANDS.map((cls) => shapeOf(cls, prog));
     const n = normaliseArgv(argv, shapes);
     level = parseLogLevel(n.globals.log, n.globals.verbose);
     if (n.globals.cpuProfile !== undefined) await startProfile(n.globals.cpuProfile);
@@ -62,17 +79,15 @@ export async function main(argv: string[], prog: string): Promise<number> {
     }
     if (n.unknown !== undefined) throw new OcikitError('USAGE', `no such command: ${n.unknown.join(' ')} (see ${prog} --help)`);
     commandName = n.path.join(' ');
-    const info = infos.find((i) => i.cls === COMMANDS.find((c) => c.paths === n.command?.paths));
-    if (n.commandHelp && info === undefined && n.path.length > 0) {
-      process.stdout.write(groupHelp(prog, n.path, infos));
+    const shape = shapes.find((sh) => sh === n.command);
+    if (shape === undefined || n.globals.help) {
+      const all = buildCli(prog, COMMANDS).infos;
+      process.stdout.write(n.commandHelp && n.path.length > 0 && !n.globals.help ? groupHelp(prog, n.path, all) : globalHelp(prog, packageVersion(), all));
       return 0;
     }
-    if (n.globals.help || info === undefined) {
-      process.stdout.write(globalHelp(prog, packageVersion(), infos));
-      return 0;
-    }
+    const { cli, infos } = shape.built();
     if (n.commandHelp) {
-      process.stdout.write(commandHelp(prog, info));
+      process.stdout.write(commandHelp(prog, infos[0]!));
       return 0;
     }
     const context: OcikitContext = { ...Cli.defaultContext, log: new StderrLogger(level), prog };
