@@ -15,10 +15,12 @@
  *   0xa0–0xff (other than 0xad) raw into its UTF-8 output; they are shown as
  *   U+FFFD here, which is what a UTF-8 terminal displays for them anyway.
  */
+import { OcikitError } from '../errors.js';
+import { goQuoteJson as goJsonString } from '../oci/go-json.js';
+import { formatRfc3339Nano, parseRfc3339 } from '../oci/go-time.js';
 import type { Descriptor, ImageConfig, Manifest, Platform } from '../oci/types.js';
-import { goCompactJson, goJsonString } from '../util/go-json-text.js';
+import { goCompactJson } from '../util/go-json-text.js';
 import { goQuote, isGoGraphic, quoteIfNeeded } from '../util/go-quote.js';
-import { goRfc3339Nano } from '../util/go-time.js';
 import { humanSize } from '../util/go-units.js';
 import { tabwrite } from '../util/tab-writer.js';
 
@@ -76,9 +78,17 @@ export function statHistory(input: StatInput): StatHistoryEntry[] {
   });
 }
 
-/** A timestamp as Go prints a parsed `time.Time` (RFC3339Nano); unparseable text as stored. */
+/**
+ * A timestamp as Go prints a parsed `time.Time` (RFC3339Nano); text Go's
+ * parser refuses (umoci could not have read the blob) is shown as stored.
+ */
 function goTime(s: string): string {
-  return goRfc3339Nano(s) ?? s;
+  try {
+    return formatRfc3339Nano(parseRfc3339(s));
+  } catch (err) {
+    if (err instanceof OcikitError && err.code === 'USAGE') return s;
+    throw err;
+  }
 }
 
 /** Compares strings by their UTF-8 bytes, as Go sorts map keys. */

@@ -41,7 +41,9 @@ export const MAX_BLOB_SIZE = Number.MAX_SAFE_INTEGER;
 /** Refuses negative, fractional and absurd descriptor sizes. */
 export function checkSize(size: unknown, what: string): number {
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0 || size > MAX_BLOB_SIZE) {
-    throw new OcikitError('DESCRIPTOR_INVALID', `${what}: invalid size ${JSON.stringify(size)}`);
+    // String() for a bigint, which JSON.stringify refuses to print.
+    const shown = typeof size === 'bigint' ? String(size) : JSON.stringify(size);
+    throw new OcikitError('DESCRIPTOR_INVALID', `${what}: invalid size ${shown}`);
   }
   return size;
 }

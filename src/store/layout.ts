@@ -4,7 +4,7 @@
  * index-file.ts do the reading and writing. Nothing above store/ touches these
  * paths (image/ works through the functions exported here).
  */
-import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, basename } from 'node:path';
 import { OcikitError, errnoCode, wrap } from '../errors.js';
 import { parseDigest } from '../oci/digest.js';
@@ -34,7 +34,8 @@ export class Layout {
     const layoutFile = join(root, LAYOUT_FILE);
     let lock: LockFile;
     try {
-      const st = await lstat(root);
+      // stat, not lstat: a symlink to a layout directory is a layout, as in umoci.
+      const st = await stat(root);
       if (!st.isDirectory()) throw new OcikitError('LAYOUT_INVALID', `open layout: not a directory: ${path}`);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') throw new OcikitError('LAYOUT_INVALID', `open layout: no such directory: ${path}`, { cause: err });
@@ -45,6 +46,9 @@ export class Layout {
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
         throw new OcikitError('LAYOUT_INVALID', `open layout: not an OCI image layout (no oci-layout file): ${path}`, { cause: err });
+      }
+      if (errnoCode(err) === 'EISDIR') {
+        throw new OcikitError('LAYOUT_INVALID', `open layout: not an OCI image layout (oci-layout is a directory): ${path}`, { cause: err });
       }
       throw wrap('open layout', err);
     }

@@ -74,6 +74,8 @@ export class LockFile {
   private static readonly open = new Map<string, LockFile>();
   /** First opens in flight, so that concurrent acquires share one descriptor. */
   private static readonly opening = new Map<string, Promise<LockFile>>();
+  /** Last closes in flight: a new descriptor is opened only after, or the close would drop its locks. */
+  private static readonly closing = new Map<string, Promise<void>>();
   private refs = 0;
   private readonly queues: Record<LockRange, RwQueue> = { content: new RwQueue(), index: new RwQueue() };
   /** The kernel lock of a range, shared by in-process holders; `ready` settles when fcntl grants it. */
@@ -105,6 +107,7 @@ export class LockFile {
   }
 
   private static async openFile(path: string): Promise<LockFile> {
+    await LockFile.closing.get(path);
     let handle: FileHandle;
     let writable = true;
     try {
@@ -122,7 +125,16 @@ export class LockFile {
   async release(): Promise<void> {
     if (--this.refs > 0) return;
     LockFile.open.delete(this.path);
-    await this.handle.close();
+    const closed = this.handle.close();
+    const settled = closed.then(
+      () => undefined,
+      () => undefined,
+    );
+    LockFile.closing.set(this.path, settled);
+    void settled.then(() => {
+      if (LockFile.closing.get(this.path) === settled) LockFile.closing.delete(this.path);
+    });
+    await closed;
   }
 
   /**
