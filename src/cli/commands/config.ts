@@ -1,6 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command } from 'clipanion';
-import { configImage, Layout, parseImageName, type ConfigEdits } from '../../index.js';
+import { configImage, Layout, OcikitError, parseImageName, type ConfigEdits } from '../../index.js';
 import { arrayFlag, stringFlag } from '../flags.js';
 import { HistoryCommand } from '../options/history.js';
 
@@ -55,6 +56,12 @@ export class ConfigCommand extends HistoryCommand {
       variant: this.variant,
       manifestAnnotations: this.annotation,
     };
+    // Bad input must leave the layout as it was: check --save before committing anything.
+    if (this.save !== undefined) {
+      await access(dirname(resolve(this.save)), constants.W_OK).catch((err: unknown) => {
+        throw new OcikitError('USAGE', `--save: cannot write ${this.save}: ${(err as Error).message}`);
+      });
+    }
     const layout = await Layout.open(name.layout);
     try {
       const r = await configImage(layout, name.tag, { edits, tag: this.tag, history });
