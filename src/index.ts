@@ -4,6 +4,7 @@
  */
 export { OcikitError, DigestMismatchError, type ErrorCode } from './errors.js';
 export type { Logger } from './util/log.js';
+export { ocikitVersion } from './util/package-root.js';
 export type { Descriptor, Manifest, Index, ImageConfig, History, Platform, Annotations } from './oci/types.js';
 export { ANNOTATION_REF_NAME, IMAGE_SPEC_VERSION, RUNTIME_SPEC_VERSION } from './oci/types.js';
 export { MediaType, DockerMediaType, ociEquivalent } from './oci/media-types.js';

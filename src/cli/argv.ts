@@ -13,8 +13,8 @@ import { internalFor } from './flags.js';
 /** What argv.ts must know of a command: its paths and its options' arity. */
 export interface CommandShape {
   paths: string[][];
-  /** internal option name (without dashes) → takes a value? */
-  options: Map<string, boolean>;
+  /** internal option name (without dashes) → takes a value? Asked only of the command matched. */
+  options: () => Promise<Map<string, boolean>>;
 }
 
 export interface GlobalFlags {
@@ -92,7 +92,7 @@ function matchCommand(words: string[], commands: CommandShape[]): { command: Com
   return best;
 }
 
-export function normaliseArgv(argv: string[], commands: CommandShape[]): Normalised {
+export async function normaliseArgv(argv: string[], commands: CommandShape[]): Promise<Normalised> {
   const { globals, rest } = parseGlobals(argv);
   let words = rest;
   let commandHelp = false;
@@ -109,6 +109,7 @@ export function normaliseArgv(argv: string[], commands: CommandShape[]): Normali
     return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words };
   }
   const { command, path } = match;
+  const known = await command.options();
   const options: string[] = [];
   const positionals: string[] = [];
   const tokens = words.slice(path.length);
@@ -128,7 +129,7 @@ export function normaliseArgv(argv: string[], commands: CommandShape[]): Normali
       continue;
     }
     const internal = internalFor(f.name);
-    const takesValue = command.options.get(internal);
+    const takesValue = known.get(internal);
     // Global flags after the command: umoci refuses them, ocikit takes them.
     if (takesValue === undefined && (f.name === 'verbose' || f.name === 'log')) {
       if (f.name === 'verbose') globals.verbose = f.value === undefined ? true : parseBool(f.name, f.value);

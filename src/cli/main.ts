@@ -2,33 +2,32 @@
  * The CLI's entry: normalise Go-style arguments, find the command, run it,
  * render any failure in one place, and exit 1 on every failure (as umoci does).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Cli } from 'clipanion';
-import { IMAGE_SPEC_VERSION, OcikitError, RUNTIME_SPEC_VERSION } from '../index.js';
+import { ocikitVersion, IMAGE_SPEC_VERSION, OcikitError, RUNTIME_SPEC_VERSION } from '../index.js';
 import { normaliseArgv, type CommandShape } from './argv.js';
 import type { BaseCommand, OcikitContext } from './base-command.js';
 import { commandHelp, globalHelp, groupHelp, type CommandInfo } from './help.js';
 import { parseLogLevel, renderError, StderrLogger, type LogLevel } from './output.js';
-import { ConfigCommand } from './commands/config.js';
-import { GcCommand } from './commands/gc.js';
-import { InitCommand } from './commands/init.js';
-import { ListCommand } from './commands/list.js';
-import { NewCommand } from './commands/new.js';
-import { RemoveCommand } from './commands/remove.js';
-import { StatCommand } from './commands/stat.js';
-import { TagCommand } from './commands/tag.js';
-import { ValidateCommand } from './commands/validate.js';
-
-const COMMANDS: Array<typeof BaseCommand> = [
-  ConfigCommand, NewCommand, TagCommand, RemoveCommand, StatCommand,
-  GcCommand, InitCommand, ListCommand, ValidateCommand,
+/**
+ * Every command: its paths and how to load its class. Only the command asked
+ * for is imported (start-up time is most of what a small command costs);
+ * help imports them all. The paths repeat each class's `static paths`, and a
+ * test keeps the two equal.
+ */
+export const COMMAND_TABLE: Array<{ paths: string[][]; load: () => Promise<typeof BaseCommand> }> = [
+  { paths: [['config']], load: async () => (await import('./commands/config.js')).ConfigCommand },
+  { paths: [['new']], load: async () => (await import('./commands/new.js')).NewCommand },
+  { paths: [['tag']], load: async () => (await import('./commands/tag.js')).TagCommand },
+  { paths: [['remove'], ['rm']], load: async () => (await import('./commands/remove.js')).RemoveCommand },
+  { paths: [['stat']], load: async () => (await import('./commands/stat.js')).StatCommand },
+  { paths: [['gc']], load: async () => (await import('./commands/gc.js')).GcCommand },
+  { paths: [['init']], load: async () => (await import('./commands/init.js')).InitCommand },
+  { paths: [['list'], ['ls']], load: async () => (await import('./commands/list.js')).ListCommand },
+  { paths: [['validate']], load: async () => (await import('./commands/validate.js')).ValidateCommand },
 ];
 
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** A clipanion instance with `classes` registered, and what help and argv.ts need of them. */
 function buildCli(prog: string, classes: Array<typeof BaseCommand>): { cli: Cli<OcikitContext>; infos: CommandInfo[] } {
@@ -50,42 +49,44 @@ function buildCli(prog: string, classes: Array<typeof BaseCommand>): { cli: Cli<
 
 /**
  * Building clipanion's parser costs time per registered option, so only the
- * command asked for is registered (start-up matters: `ls` should feel
- * instant); the whole set is built only to print the global help.
+ * command asked for is loaded and registered; the whole set only to print
+ * the global help.
  */
-function shapeOf(cls: typeof BaseCommand, prog: string): CommandShape & { built: () => ReturnType<typeof buildCli> } {
+function shapeOf(entry: (typeof COMMAND_TABLE)[number], prog: string): CommandShape & { built: () => Promise<ReturnType<typeof buildCli>> } {
   let built: ReturnType<typeof buildCli> | undefined;
-  const build = (): ReturnType<typeof buildCli> => (built ??= buildCli(prog, [cls]));
+  const build = async (): Promise<ReturnType<typeof buildCli>> => (built ??= buildCli(prog, [await entry.load()]));
   return {
-    paths: cls.paths as string[][],
-    get options() {
-      return new Map(build().infos[0]!.options.map((o) => [o.internal, o.takesValue]));
-    },
+    paths: entry.paths,
+    options: async () => new Map((await build()).infos[0]!.options.map((o) => [o.internal, o.takesValue])),
     built: build,
   };
+}
+
+async function allCommands(prog: string): Promise<CommandInfo[]> {
+  return buildCli(prog, await Promise.all(COMMAND_TABLE.map((e) => e.load()))).infos;
 }
 
 export async function main(argv: string[], prog: string): Promise<number> {
   let level: LogLevel = 'warn';
   let commandName = '';
   try {
-    const shapes = COMMANDS.map((cls) => shapeOf(cls, prog));
-    const n = normaliseArgv(argv, shapes);
+    const shapes = COMMAND_TABLE.map((e) => shapeOf(e, prog));
+    const n = await normaliseArgv(argv, shapes);
     level = parseLogLevel(n.globals.log, n.globals.verbose);
     if (n.globals.cpuProfile !== undefined) await startProfile(n.globals.cpuProfile);
     if (n.globals.version) {
-      process.stdout.write(`${prog} version ${packageVersion()}\nimage spec: ${IMAGE_SPEC_VERSION}\nruntime spec: ${RUNTIME_SPEC_VERSION}\nnode: ${process.version}\n`);
+      process.stdout.write(`${prog} version ${ocikitVersion()}\nimage spec: ${IMAGE_SPEC_VERSION}\nruntime spec: ${RUNTIME_SPEC_VERSION}\nnode: ${process.version}\n`);
       return 0;
     }
     if (n.unknown !== undefined) throw new OcikitError('USAGE', `no such command: ${n.unknown.join(' ')} (see ${prog} --help)`);
     commandName = n.path.join(' ');
     const shape = shapes.find((sh) => sh === n.command);
     if (shape === undefined || n.globals.help) {
-      const all = buildCli(prog, COMMANDS).infos;
-      process.stdout.write(n.commandHelp && n.path.length > 0 && !n.globals.help ? groupHelp(prog, n.path, all) : globalHelp(prog, packageVersion(), all));
+      const all = await allCommands(prog);
+      process.stdout.write(n.commandHelp && n.path.length > 0 && !n.globals.help ? groupHelp(prog, n.path, all) : globalHelp(prog, ocikitVersion(), all));
       return 0;
     }
-    const { cli, infos } = shape.built();
+    const { cli, infos } = await shape.built();
     if (n.commandHelp) {
       process.stdout.write(commandHelp(prog, infos[0]!));
       return 0;

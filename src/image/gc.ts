@@ -7,7 +7,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrap } from '../errors.js';
-import { blobSize, deleteBlob, listBlobs } from '../store/blobs.js';
+import { listBlobs, sweepBlobs } from '../store/blobs.js';
 import { readIndex } from '../store/index-file.js';
 import type { Layout } from '../store/layout.js';
 import { TEMP_PREFIX } from '../util/fsync.js';
@@ -29,17 +29,9 @@ export async function gc(layout: Layout): Promise<GcResult> {
       const reachable = await walkReachable(layout, index.manifests);
       const result: GcResult = { removedBlobs: [], removedBytes: 0, removedTemp: [] };
       const doomed = (await listBlobs(layout)).filter((d) => !reachable.has(d));
-      // Deleting is cheap per file but many at once; keep a few in flight.
-      const width = 16;
-      for (let i = 0; i < doomed.length; i += width) {
-        await Promise.all(
-          doomed.slice(i, i + width).map(async (digest) => {
-            result.removedBytes += (await blobSize(layout, digest)) ?? 0;
-            await deleteBlob(layout, digest);
-            result.removedBlobs.push(digest);
-          }),
-        );
-      }
+      const swept = sweepBlobs(layout, doomed);
+      result.removedBlobs = swept.removed;
+      result.removedBytes = swept.bytes;
       result.removedBlobs.sort();
       result.removedTemp = await removeTemp(layout.root);
       return result;
