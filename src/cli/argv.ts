@@ -11,6 +11,13 @@ import { OcikitError } from '../errors.js';
 import { internalFor } from './flags.js';
 
 /** What argv.ts must know of a command: its paths and its options' arity. */
+/** A usage error found after the command was recognised: carries its path, so the message can name it. */
+export class ArgvError extends OcikitError {
+  constructor(readonly path: string[], cause: OcikitError) {
+    super(cause.code, cause.message, { cause });
+  }
+}
+
 export interface CommandShape {
   paths: string[][];
   /** internal option name (without dashes) → takes a value? Asked only of the command matched. */
@@ -109,10 +116,18 @@ export async function normaliseArgv(argv: string[], commands: CommandShape[]): P
     return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words };
   }
   const { command, path } = match;
+  try {
+    return await normaliseCommand(globals, command, path, words.slice(path.length), commandHelp);
+  } catch (err) {
+    throw err instanceof OcikitError ? new ArgvError(path, err) : err;
+  }
+}
+
+async function normaliseCommand(globals: GlobalFlags, command: CommandShape, path: string[], tokens: string[], commandHelp: boolean): Promise<Normalised> {
   const known = await command.options();
   const options: string[] = [];
+  const booleans = new Map<string, boolean>();
   const positionals: string[] = [];
-  const tokens = words.slice(path.length);
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
     if (token === '--') {
@@ -147,9 +162,10 @@ export async function normaliseArgv(argv: string[], commands: CommandShape[]): P
       }
       options.push(`--${internal}=${value}`);
     } else {
-      const on = f.value === undefined ? true : parseBool(f.name, f.value);
-      options.push(on ? `--${internal}` : `--no-${internal}`);
+      // Every boolean defaults to false: the last occurrence wins, and only a true one is passed on.
+      booleans.set(internal, f.value === undefined ? true : parseBool(f.name, f.value));
     }
   }
+  for (const [internal, on] of booleans) if (on) options.push(`--${internal}`);
   return { globals, command, path, argv: [...path, ...options, ...(positionals.length > 0 ? ['--', ...positionals] : [])], commandHelp };
 }

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Cli } from 'clipanion';
 import { ocikitVersion, IMAGE_SPEC_VERSION, OcikitError, RUNTIME_SPEC_VERSION } from '../index.js';
-import { normaliseArgv, type CommandShape } from './argv.js';
+import { ArgvError, normaliseArgv, type CommandShape } from './argv.js';
 import type { BaseCommand, OcikitContext } from './base-command.js';
 import { commandHelp, globalHelp, groupHelp, type CommandInfo } from './help.js';
 import { parseLogLevel, renderError, StderrLogger, type LogLevel } from './output.js';
@@ -96,6 +96,7 @@ export async function main(argv: string[], prog: string): Promise<number> {
     command.context = context;
     return (await command.validateAndExecute()) ?? 0;
   } catch (err) {
+    if (err instanceof ArgvError) commandName = err.path.join(' ');
     process.stderr.write(renderError(prog, commandName, err, level));
     return 1;
   } finally {

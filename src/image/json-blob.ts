@@ -31,11 +31,11 @@ function parseJson(bytes: Buffer, desc: Descriptor): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** The media type a blob declares must be the one its descriptor gave (compared as OCI types). */
+/** The media type a blob declares must be exactly the one its descriptor gave (image-spec; CVE-2021-41190). */
 function checkEmbeddedType(o: Record<string, unknown>, desc: Descriptor): void {
   const inner = o['mediaType'];
   if (inner === undefined) return;
-  if (typeof inner !== 'string' || ociEquivalent(inner) !== ociEquivalent(desc.mediaType)) {
+  if (inner !== desc.mediaType) {
     throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `blob ${desc.digest}: media type ${JSON.stringify(inner)} differs from its descriptor's ${JSON.stringify(desc.mediaType)}`);
   }
 }

@@ -2,6 +2,7 @@ import { formatRfc3339Nano, nowLocal, sourceDateEpoch } from '../oci/go-time.js'
 import { MediaType } from '../oci/media-types.js';
 import { hostPlatform } from '../oci/platform.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
+import { readIndex } from '../store/index-file.js';
 import type { Layout } from '../store/layout.js';
 import { putJson } from './json-blob.js';
 import { checkTagName, setTag } from './tags.js';
@@ -18,6 +19,8 @@ export interface NewImageOptions {
 export async function newImage(layout: Layout, tag: string, opts: NewImageOptions = {}): Promise<Descriptor> {
   checkTagName(tag);
   return layout.withLock('content', 'shared', async () => {
+    // A broken index.json fails here, before any blob is written.
+    await readIndex(layout);
     const created = formatRfc3339Nano(sourceDateEpoch(opts.env ?? process.env) ?? nowLocal());
     const host = hostPlatform();
     const config: ImageConfig = {

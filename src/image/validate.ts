@@ -52,9 +52,11 @@ export async function validateLayout(layout: Layout): Promise<ValidateResult> {
   let roots: Descriptor[] = [];
   try {
     const bytes = await readLayoutFile(layout.indexPath, 'LAYOUT_INVALID', 'read index.json');
-    raw = JSON.parse(bytes.toString('utf8'));
-    for (const p of await schemaProblems('index', raw)) problems.push(`index.json: ${p}`);
+    // parseIndexFile first: it names index.json in its errors and reads umoci
+    // 0.4.7's "manifests": null as empty, which the schema would refuse.
     roots = parseIndexFile(bytes).manifests;
+    raw = { ...(JSON.parse(bytes.toString('utf8')) as object), manifests: roots };
+    for (const p of await schemaProblems('index', raw)) problems.push(`index.json: ${p}`);
   } catch (err) {
     problems.push(message(err));
   }
@@ -92,8 +94,16 @@ export async function validateLayout(layout: Layout): Promise<ValidateResult> {
       }
       try {
         if (isManifestType(desc.mediaType) || isIndexType(desc.mediaType)) {
-          const kids = await children(layout, desc, true);
-          verified.add(desc.digest);
+          let kids: Descriptor[];
+          try {
+            kids = await children(layout, desc, true);
+            verified.add(desc.digest);
+          } catch (err) {
+            problems.push(message(err));
+            // A schema problem must not hide the problems below it: walk on
+            // through whatever children the structural checks still accept.
+            kids = await children(layout, desc, false).catch(() => []);
+          }
           kids.forEach((k, i) => next.push([k, `${isManifestType(desc.mediaType) ? 'manifest' : 'index'} ${desc.digest} child ${i}`]));
         } else if (ociEquivalent(desc.mediaType) === MediaType.config) {
           await readConfig(layout, desc);

@@ -25,6 +25,10 @@ export function parseIndexFile(bytes: Buffer): Index {
   } catch (err) {
     throw new OcikitError('LAYOUT_INVALID', `read index.json: invalid JSON: ${(err as Error).message}`, { cause: err });
   }
+  // umoci before 0.5.1 wrote an empty index as "manifests": null (Go's nil slice).
+  if (index !== null && typeof index === 'object' && (index as { manifests?: unknown }).manifests === null) {
+    (index as { manifests: unknown[] }).manifests = [];
+  }
   try {
     checkIndexShape(index);
   } catch (err) {
