@@ -2,11 +2,27 @@
  * Validation of OCI documents against the JSON schemas vendored, unchanged,
  * under `<package root>/schemas/` (see schemas/README.md).
  *
- * Importing this module costs nothing: ajv is imported dynamically, and the
- * schema files are read, registered and compiled only when a document is first
- * validated. Each kind is compiled once per process.
+ * Importing this module costs nothing: each kind's validator is loaded only
+ * when a document of that kind is first validated, once per process.
  *
- * Two things are changed in the loaded copies, never in the vendored files:
+ * The validators are generated at build time: `npm run build` runs
+ * scripts/build-schemas.mjs, which compiles each kind with ajv's standalone
+ * mode into `<package root>/dist/src/oci/schema-validators/<kind>.js`. Loading
+ * one costs a few milliseconds, where importing ajv and compiling the schemas
+ * costs ~150 ms on every CLI run. The generated code needs only ajv-formats'
+ * format table (and could need ajv's small runtime helpers), not ajv itself
+ * nor the schema files. They are found from the package root, not from this
+ * module, because this module also runs bundled into another file.
+ *
+ * Fallback, kept ONLY for when the generated module of a kind does not exist
+ * (a source checkout that was never built, run through a TypeScript loader):
+ * the schemas are then compiled at run time with ajv, by the same rules as the
+ * build. Any other failure to load a generated module is an internal error,
+ * never a silent fallback. test/oci/schema.test.ts checks that both give the
+ * same answers.
+ *
+ * The same loading rules serve the build and the fallback (createAjv). Two
+ * things are changed in the loaded copies, never in the vendored files:
  * - every file is registered under one base URL plus its spec folder and file
  *   name, and the `id` keywords inside the files are removed, because upstream
  *   resolves refs such as `defs-descriptor.json#/definitions/annotations` by
@@ -17,8 +33,9 @@
  * ajv's strict schema check is off because the schemas carry keywords ajv does
  * not know, and its meta-schema check is left to the tests (see newAjv).
  */
-import { readdir, readFile } from 'node:fs/promises';
-import type { ErrorObject, ValidateFunction } from 'ajv-draft-04';
+import { access, readdir, readFile } from 'node:fs/promises';
+import type { CodeOptions, ErrorObject } from 'ajv-draft-04';
+import { packageRoot as findPackageRoot } from '../util/package-root.js';
 import { OcikitError } from '../errors.js';
 
 /**
@@ -53,11 +70,29 @@ const SCHEMA_FILES: Record<SchemaKind, string> = {
   'runtime-config': 'runtime-spec/config-schema.json',
 };
 
-/** The loaded ajv instance, shared by concurrent first calls; reset if loading failed so a later call retries. */
-let loading: Promise<AjvDraft04> | undefined;
+/**
+ * Where the generated validators are, relative to the package root;
+ * scripts/build-schemas.mjs writes them there, one `<kind>.js` per kind, each
+ * with its validator as default export. Under dist/src/ so that they are
+ * packaged (package.json "files").
+ */
+const GENERATED_DIR = 'dist/src/oci/schema-validators/';
 
-/** Compiled validators, one per kind, filled on first use of that kind. */
-const validators = new Map<SchemaKind, ValidateFunction>();
+/**
+ * A validator, generated or compiled: what both ajv's standalone code and
+ * ajv.compile give. `errors` is set by each failed call.
+ */
+type Validator = ((value: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+/**
+ * The validator of each kind, loaded on first use of that kind; the promise is
+ * shared by concurrent first calls and removed if loading failed, so that a
+ * later call retries.
+ */
+const validators = new Map<SchemaKind, Promise<Validator>>();
+
+/** The fallback's ajv instance (see loadAjv); reset if loading failed so a later call retries. */
+let loading: Promise<AjvDraft04> | undefined;
 
 /**
  * Problems found validating `value` against the vendored schema of that kind;
@@ -94,14 +129,56 @@ function formatProblem(err: ErrorObject): string {
   return `${where}: ${err.message ?? `fails "${err.keyword}"`}`;
 }
 
-async function validatorFor(kind: SchemaKind): Promise<ValidateFunction> {
-  const cached = validators.get(kind);
-  if (cached !== undefined) return cached;
+function validatorFor(kind: SchemaKind): Promise<Validator> {
+  let validator = validators.get(kind);
+  if (validator === undefined) {
+    validator = loadValidator(kind);
+    validators.set(kind, validator);
+    validator.catch(() => {
+      validators.delete(kind);
+    });
+  }
+  return validator;
+}
+
+/** The generated validator of `kind`, or, only if it was not generated, one compiled now. */
+async function loadValidator(kind: SchemaKind): Promise<Validator> {
+  return (await loadGenerated(kind)) ?? (await compileValidator(kind));
+}
+
+/**
+ * Imports the validator that scripts/build-schemas.mjs generated for `kind`;
+ * undefined only if its file does not exist (not built). Throws INTERNAL if
+ * the file exists but cannot be loaded or has no validator.
+ */
+async function loadGenerated(kind: SchemaKind): Promise<Validator | undefined> {
+  const url = new URL(`${GENERATED_DIR}${kind}.js`, await packageRoot());
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(url.href)) as { default?: unknown };
+  } catch (err) {
+    if (!(await exists(url))) return undefined;
+    throw new OcikitError('INTERNAL', `[internal error] load schema validator ${kind}: ${String(err)}`, { cause: err });
+  }
+  if (typeof mod.default !== 'function') {
+    throw new OcikitError('INTERNAL', `[internal error] schema validator ${kind} exports no function`);
+  }
+  return mod.default as Validator;
+}
+
+async function exists(url: URL): Promise<boolean> {
+  try {
+    await access(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The fallback: compiles the schema of `kind` with ajv, loading ajv and every schema file first. */
+async function compileValidator(kind: SchemaKind): Promise<Validator> {
   const ajv = await loadAjv();
-  // Another call may have compiled it while this one awaited.
-  const again = validators.get(kind);
-  if (again !== undefined) return again;
-  let validate: ValidateFunction | undefined;
+  let validate: Validator | undefined;
   try {
     validate = ajv.getSchema(BASE_URL + SCHEMA_FILES[kind]);
   } catch (err) {
@@ -112,8 +189,24 @@ async function validatorFor(kind: SchemaKind): Promise<ValidateFunction> {
   if (validate === undefined) {
     throw new OcikitError('INTERNAL', `[internal error] schema ${SCHEMA_FILES[kind]} is not registered`);
   }
-  validators.set(kind, validate);
   return validate;
+}
+
+/**
+ * For scripts/build-schemas.mjs only; not part of the library API (src/index.ts
+ * does not export it). An ajv instance with every vendored schema registered by
+ * the rules above and `code` as its code options (the build passes
+ * `{ source: true, esm: true }`), and the key of each kind's top-level schema,
+ * for `ajv.getSchema`.
+ */
+export async function schemasForBuild(
+  code: CodeOptions,
+): Promise<{ ajv: AjvDraft04; keys: Record<SchemaKind, string> }> {
+  const ajv = await createAjv(code);
+  const keys = Object.fromEntries(
+    Object.entries(SCHEMA_FILES).map(([kind, file]) => [kind, BASE_URL + file]),
+  ) as Record<SchemaKind, string>;
+  return { ajv, keys };
 }
 
 function loadAjv(): Promise<AjvDraft04> {
@@ -126,9 +219,12 @@ function loadAjv(): Promise<AjvDraft04> {
   return loading;
 }
 
-/** Imports ajv, then reads and registers every vendored schema file (without compiling any). */
-async function createAjv(): Promise<AjvDraft04> {
-  const ajv = await newAjv();
+/**
+ * Imports ajv, then reads and registers every vendored schema file (without
+ * compiling any); `code` is passed to ajv as its code options.
+ */
+async function createAjv(code?: CodeOptions): Promise<AjvDraft04> {
+  const ajv = await newAjv(code);
   const schemasDir = new URL('schemas/', await packageRoot());
   for (const spec of SPEC_DIRS) {
     const dir = new URL(`${spec}/`, schemasDir);
@@ -161,8 +257,12 @@ async function createAjv(): Promise<AjvDraft04> {
   return ajv;
 }
 
-/** A draft-04 ajv with the formats the schemas use (`date-time`, `uri`). */
-async function newAjv(): Promise<AjvDraft04> {
+/**
+ * A draft-04 ajv with the formats the schemas use (`date-time`, `uri`). For
+ * standalone code, ajv-formats sets `code.formats` itself, to
+ * `require("ajv-formats/dist/formats").fullFormats`.
+ */
+async function newAjv(code?: CodeOptions): Promise<AjvDraft04> {
   const [draft04, formats] = await Promise.all([import('ajv-draft-04'), import('ajv-formats')]);
   // Both are CommonJS modules whose `module.exports` is the class (or plugin)
   // and also carries it as `.default`; from ESM, `default` is `module.exports`,
@@ -186,6 +286,7 @@ async function newAjv(): Promise<AjvDraft04> {
     // The library never prints; ajv would otherwise warn on the console (for
     // example about an unknown keyword now that strictSchema is off).
     logger: false,
+    ...(code === undefined ? {} : { code }),
   });
   addFormats(ajv);
   return ajv;
@@ -248,27 +349,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * The directory holding ocikit's package.json: walks up from this module
- * (`dist/src/oci/` when built), so it works from the checkout and from a
- * global `npm install -g .` alike.
- */
+/** The package root (see util/package-root.ts), looked up once per process. */
+let root: URL | undefined;
 async function packageRoot(): Promise<URL> {
-  let dir = new URL('.', import.meta.url);
-  for (;;) {
-    try {
-      const pkg: unknown = JSON.parse(await readFile(new URL('package.json', dir), 'utf8'));
-      if (isObject(pkg) && pkg['name'] === 'ocikit') return dir;
-    } catch {
-      // No package.json here, or one that is not ours to read: keep walking.
-    }
-    const parent = new URL('..', dir);
-    if (parent.href === dir.href) {
-      throw new OcikitError(
-        'INTERNAL',
-        `[internal error] find schemas: no package.json named "ocikit" above ${new URL('.', import.meta.url).pathname}`,
-      );
-    }
-    dir = parent;
-  }
+  root ??= findPackageRoot(import.meta.url);
+  return root;
 }

@@ -1,10 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { OcikitError } from '../../src/errors.js';
 import { assertSchema, schemaProblems, type SchemaKind } from '../../src/oci/schema.js';
 
@@ -12,6 +12,7 @@ const DIGEST = 'sha256:' + 'a'.repeat(64);
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
 const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const KINDS: SchemaKind[] = ['manifest', 'index', 'config', 'layout', 'descriptor', 'runtime-config'];
 
 const descriptor = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   mediaType: CONFIG_TYPE,
@@ -255,18 +256,66 @@ describe('loading', () => {
     await schemaProblems('manifest', value);
     assert.deepEqual(value, copy);
   });
-  test('importing the module does not load ajv; the first validation does', () => {
+  // The validators are generated at build time (scripts/build-schemas.mjs), so
+  // a CLI run that validates loads neither ajv's compiler nor the schema files:
+  // only the generated module of each kind it uses, and the small runtime
+  // helpers that one needs (ajv-formats' format table for manifests).
+  test('importing the module loads nothing; the first validation loads the generated validator, not ajv', () => {
     const moduleUrl = new URL('../../src/oci/schema.js', import.meta.url).href;
     const script = `
       import { createRequire } from 'node:module';
-      const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((k) => /[\\\\/]node_modules[\\\\/]ajv/.test(k));
+      const cache = () => Object.keys(createRequire(import.meta.url).cache);
+      const loaded = (re) => cache().some((k) => re.test(k.replace(/\\\\/g, '/')));
+      const ajvAny = /\\/node_modules\\/ajv/;
+      const compiler = /\\/node_modules\\/(ajv-draft-04\\/|ajv\\/dist\\/(core|compile)\\b)/;
       const m = await import(${JSON.stringify(moduleUrl)});
-      const before = loaded();
-      await m.schemaProblems('layout', {});
-      console.log(JSON.stringify([before, loaded()]));
+      const before = loaded(ajvAny);
+      const problems = await m.schemaProblems('manifest', { schemaVersion: 2, layers: [], config: 1 });
+      console.log(JSON.stringify([before, loaded(/\\/node_modules\\/ajv-formats\\/dist\\/formats\\.js$/), loaded(compiler), problems]));
     `;
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-    assert.deepEqual(JSON.parse(out), [false, true]);
+    assert.deepEqual(JSON.parse(out), [false, true, false, ['/config: must be object']]);
+  });
+  test('the build generated a validator module for every kind', async () => {
+    const dir = fileURLToPath(new URL('../../src/oci/schema-validators/', import.meta.url));
+    assert.deepEqual((await readdir(dir)).sort(), KINDS.map((k) => `${k}.js`).sort());
+  });
+  test('without the generated validators, compiles the schemas at run time, with the same answers', async (t) => {
+    // A copy of the built module in a package of its own that has no
+    // schema-validators/ (as when run from an unbuilt checkout): schema.js
+    // finds the package root by its package.json, then the schemas under it.
+    const root = await mkdtemp(join(tmpdir(), 'ocikit-schema-fallback-'));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    const repo = fileURLToPath(new URL('../../../', import.meta.url));
+    await mkdir(join(root, 'dist', 'src', 'oci'), { recursive: true });
+    await mkdir(join(root, 'dist', 'src', 'util'), { recursive: true });
+    await copyFile(join(repo, 'dist', 'src', 'util', 'package-root.js'), join(root, 'dist', 'src', 'util', 'package-root.js'));
+    await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'ocikit', type: 'module' }));
+    await symlink(join(repo, 'schemas'), join(root, 'schemas'));
+    await symlink(join(repo, 'node_modules'), join(root, 'node_modules'));
+    await copyFile(join(repo, 'dist', 'src', 'errors.js'), join(root, 'dist', 'src', 'errors.js'));
+    const copy = join(root, 'dist', 'src', 'oci', 'schema.js');
+    await copyFile(join(repo, 'dist', 'src', 'oci', 'schema.js'), copy);
+    const fallback = (await import(pathToFileURL(copy).href)) as { schemaProblems: typeof schemaProblems };
+
+    const minimalRuntime = { ociVersion: '1.0.0', root: { path: 'rootfs' }, process: { cwd: '/', args: ['sh'] } };
+    const documents: [SchemaKind, unknown][] = [
+      ['layout', { imageLayoutVersion: '1.0.0' }],
+      ['layout', { imageLayoutVersion: 2 }],
+      ['descriptor', descriptor({ urls: ['not a uri', 'https://x.example/'], size: 'x', annotations: { a: 1 } })],
+      ['manifest', manifest()],
+      ['manifest', manifest({ schemaVersion: 1, layers: [descriptor({ digest: 'x' })], subject: {} })],
+      ['index', { schemaVersion: 2, manifests: [descriptor({ platform: { architecture: 'amd64' } })] }],
+      ['config', imageConfig()],
+      ['config', imageConfig({ created: 'yesterday', config: { Entrypoint: 'sh' }, rootfs: { type: 'x' } })],
+      ['runtime-config', minimalRuntime],
+      ['runtime-config', { ...minimalRuntime, linux: { namespaces: [{ type: 'bogus' }] }, windows: { devices: [{ id: 5 }] } }],
+    ];
+    for (const kind of KINDS) documents.push([kind, null]);
+    for (const [kind, value] of documents) {
+      const expected = await schemaProblems(kind, value);
+      assert.deepEqual(await fallback.schemaProblems(kind, value), expected, `${kind} ${JSON.stringify(value)}`);
+    }
   });
   // schema.ts skips ajv's meta-schema check at run time, relying on this test.
   test('every vendored schema file is valid draft-04', async () => {

@@ -87,7 +87,6 @@ describe('checkIndexShape', () => {
     ['a "config" member (CVE-2021-41190)', { schemaVersion: 2, manifests: [], config: {} }, /must not contain "config" or "layers"/],
     ['a "layers" member (CVE-2021-41190)', { schemaVersion: 2, manifests: [], layers: [] }, /must not contain "config" or "layers"/],
     ['no manifests', { schemaVersion: 2 }, /"manifests" is not an array/],
-    ['manifests null', { schemaVersion: 2, manifests: null }, /"manifests" is not an array/],
     ['a descriptor that is not an object', { schemaVersion: 2, manifests: ['sha256:x'] }, /manifests\[0\]: descriptor is not an object/],
     ['a descriptor without mediaType', { schemaVersion: 2, manifests: [{ digest: manifest(1).digest, size: 1 }] }, /manifests\[0\]: descriptor has no mediaType/],
     ['a descriptor with a negative size', { schemaVersion: 2, manifests: [manifest(1), { ...manifest(2), size: -1 }] }, /manifests\[1\]: .*invalid size -1/],
@@ -99,6 +98,12 @@ describe('checkIndexShape', () => {
       assert.throws(() => parseIndexFile(Buffer.from(JSON.stringify(index))), hasCode('LAYOUT_INVALID', message));
     });
   }
+});
+
+test('parseIndexFile reads "manifests": null (umoci before 0.5.1) as an empty index, which checkIndexShape alone refuses', () => {
+  const index = { schemaVersion: 2, manifests: null };
+  assert.throws(() => checkIndexShape(index), /"manifests" is not an array/);
+  assert.deepEqual(parseIndexFile(Buffer.from(JSON.stringify(index))).manifests, []);
 });
 
 describe('updateIndex', () => {
