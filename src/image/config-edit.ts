@@ -4,6 +4,7 @@
  * tagged.
  */
 import { OcikitError } from '../errors.js';
+import { encodeGo } from '../oci/go-json.js';
 import { formatRfc3339Nano, parseRfc3339 } from '../oci/go-time.js';
 import type { Annotations, ImageConfig, Manifest } from '../oci/types.js';
 import type { Layout } from '../store/layout.js';
@@ -109,7 +110,8 @@ export function applyEdits(config: ImageConfig, annotations: Annotations | undef
   for (const kv of e.env ?? []) {
     const [name] = parseKV(kv, 'config.env');
     const env = (cc.Env ??= []);
-    const at = env.findIndex((x) => x.split('=', 1)[0] === name);
+    // umoci's AddConfigEnv: the first entry starting with NAME= (an entry without '=' never matches).
+    const at = env.findIndex((x) => x.startsWith(`${name}=`));
     if (at >= 0) env[at] = kv;
     else env.push(kv);
   }
@@ -151,9 +153,10 @@ export async function configImage(layout: Layout, fromTag: string, opts: ConfigO
       else newManifest.annotations = edited.annotations;
       const fresh = await commitAndTag(layout, path, newManifest, edited.config, tag, fromTag);
       if (fresh === undefined) continue;
-      const freshManifest = (await readManifest(layout, fresh[fresh.length - 1]!, { schema: false })).value;
-      const parsed = await readConfig(layout, freshManifest.config, { schema: false });
-      return { path: fresh, config: parsed.value, configBytes: parsed.bytes };
+      // The tag has moved: nothing after this point may fail. The result is
+      // the bytes commitImage stored (the same encoder, the same value).
+      const configBytes = Buffer.from(encodeGo('config', edited.config));
+      return { path: fresh, config: JSON.parse(configBytes.toString('utf8')) as ImageConfig, configBytes };
     }
     throw new OcikitError('LAYOUT_LOCKED', `tag ${fromTag} kept changing under concurrent writers; gave up after ${MAX_EDIT_ATTEMPTS} attempts`);
   });

@@ -11,9 +11,15 @@ import { putJson, readIndexBlob } from './json-blob.js';
 import type { DescriptorPath } from './resolve.js';
 import { setTag } from './tags.js';
 
-/** The descriptor `old` pointed to, now pointing at `fresh` (annotations, platform and the like kept). */
+/**
+ * The descriptor `old` pointed to, now pointing at `fresh` (annotations,
+ * platform and the like kept). The media type is kept too: the rewritten blob
+ * is of the same kind and keeps its embedded `mediaType`, so a Docker manifest
+ * (or manifest list, or config) must stay under a Docker descriptor, or its
+ * embedded type would no longer match the descriptor and it could not be read.
+ */
 function repoint(old: Descriptor, fresh: Descriptor): Descriptor {
-  return { ...old, mediaType: fresh.mediaType, digest: fresh.digest, size: fresh.size };
+  return { ...old, digest: fresh.digest, size: fresh.size };
 }
 
 /**

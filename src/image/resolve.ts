@@ -21,7 +21,10 @@ export function refName(desc: Descriptor): string | undefined {
 export async function findTag(layout: Layout, tag: string, index?: Index): Promise<DescriptorPath[]> {
   const idx = index ?? (await readIndex(layout));
   const out: DescriptorPath[] = [];
-  const seen = new Set<string>();
+  // Indexes already walked from the current entry. Reset for each entry, as
+  // umoci walks each entry on its own: two entries of one name that reach the
+  // same manifest make the tag ambiguous, through an index or not.
+  let seen = new Set<string>();
   const descend = async (path: DescriptorPath): Promise<void> => {
     const desc = path[path.length - 1]!;
     if (isManifestType(desc.mediaType)) {
@@ -34,7 +37,9 @@ export async function findTag(layout: Layout, tag: string, index?: Index): Promi
     }
   };
   for (const entry of idx.manifests) {
-    if (refName(entry) === tag) await descend([entry]);
+    if (refName(entry) !== tag) continue;
+    seen = new Set<string>();
+    await descend([entry]);
   }
   return out;
 }
