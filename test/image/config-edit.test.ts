@@ -1,6 +1,5 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcikitError } from '../../src/errors.js';
 import { applyEdits, checkEdits, CLEAR_KEYS, configImage, parseKV, type ConfigEdits } from '../../src/image/config-edit.js';
 import { readConfig, readManifest } from '../../src/image/json-blob.js';
 import { resolveTag } from '../../src/image/resolve.js';
@@ -12,15 +11,8 @@ import type { Layout } from '../../src/store/layout.js';
 import {
   addRoots, addTag, blobBytes, blobFiles, indexBytes, makeLayout, MT, onPlatform, putImage, putIndex, tagged, type BuiltImage,
 } from '../helpers/layout-builder.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 const HISTORY_0: History = { created: '2019-01-01T00:00:00Z', created_by: 'base', empty_layer: true };
 

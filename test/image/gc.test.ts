@@ -2,7 +2,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OcikitError } from '../../src/errors.js';
 import { gc } from '../../src/image/gc.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import type { Layout } from '../../src/store/layout.js';
@@ -10,14 +9,8 @@ import {
   addRoots, addTag, blobFiles, flipByte, indexBytes, makeLayout, MT, putBytes, putImage, putIndex, putIndexCycle, removeBlobFile, rootEntries,
   type BuiltImage,
 } from '../helpers/layout-builder.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    return true;
-  };
-}
 
 const hex = (d: Descriptor | string): string => (typeof d === 'string' ? d : d.digest).slice('sha256:'.length);
 const blobsOf = (img: BuiltImage): string[] => [img.manifest, img.config, ...img.layers].map(hex);

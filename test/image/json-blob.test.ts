@@ -1,19 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { OcikitError } from '../../src/errors.js';
 import { putJson, readConfig, readIndexBlob, readManifest } from '../../src/image/json-blob.js';
 import { encodeGo } from '../../src/oci/go-json.js';
 import { blobBytes, blobFiles, flipByte, makeLayout, MT, putBytes, putImage, putIndex, putJsonBlob, removeBlobFile } from '../helpers/layout-builder.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 describe('readManifest', () => {
   test('reads a manifest and returns its value and exact bytes', async (t) => {

@@ -1,20 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcikitError } from '../../src/errors.js';
 import { findTag, refName, resolveTag } from '../../src/image/resolve.js';
 import type { Descriptor } from '../../src/oci/types.js';
 import {
   addRoots, addTag, fakeDigest, makeLayout, MT, onPlatform, putBytes, putImage, putIndex, putIndexCycle, tagged,
 } from '../helpers/layout-builder.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 const digests = (path: Descriptor[]): string[] => path.map((d) => d.digest);
 

@@ -4,7 +4,6 @@ import { formatStatJson, formatStatText, hexdumpLines, statHistory, type StatInp
 import type { Descriptor, ImageConfig, Manifest } from '../../src/oci/types.js';
 
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
-const CONFIG_TYPE = 'application/vnd.oci.image.config.v1+json';
 const LAYER_TYPE = 'application/vnd.oci.image.layer.v1.tar+gzip';
 
 function inputFrom(manifestDescriptor: Descriptor, manifestBytes: Buffer, configBytes: Buffer): StatInput {

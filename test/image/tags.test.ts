@@ -1,20 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
-import { OcikitError } from '../../src/errors.js';
 import { checkTagName, listTags, removeTag, setTag, withTag } from '../../src/image/tags.js';
 import { readIndex } from '../../src/store/index-file.js';
 import type { Descriptor, Index } from '../../src/oci/types.js';
 import { addRoots, fakeDigest, indexBytes, makeLayout, MT, putImage, tagged } from '../helpers/layout-builder.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 function desc(seed: string, extra: Partial<Descriptor> = {}): Descriptor {
   return { mediaType: MT.manifest, digest: fakeDigest(seed), size: 10, ...extra };

@@ -1,19 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcikitError } from '../../src/errors.js';
 import { checkSize, isDigest, MAX_BLOB_SIZE, parseDigest } from '../../src/oci/digest.js';
+import { hasCode } from '../helpers/assert.js';
 
 const SHA256 = `sha256:${'0123456789abcdef'.repeat(4)}`;
 const SHA512 = `sha512:${'0123456789abcdef'.repeat(8)}`;
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 describe('parseDigest', () => {
   test('splits sha256 and sha512 digests into algorithm and hex', () => {

@@ -1,16 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OcikitError } from '../../src/errors.js';
 import { DEFAULT_TAG, isValidRefName, parseImageName, parseLayoutPath } from '../../src/oci/refname.js';
+import { hasCode } from '../helpers/assert.js';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 // The image-layout grammar, as umoci's casext.IsValidReferenceName checks it:
 //   refname ::= component ("/" component)*; component ::= alphanum (separator alphanum)*

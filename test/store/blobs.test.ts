@@ -10,6 +10,7 @@ import { blobSize, deleteBlob, listBlobs, MAX_JSON_BLOB, openBlob, putBlob, read
 import { Layout } from '../../src/store/layout.js';
 import { TEMP_PREFIX } from '../../src/util/fsync.js';
 import { makeTmpDir, type AfterHook } from '../helpers/tmp.js';
+import { hasCode } from '../helpers/assert.js';
 
 const MEDIA_TYPE = 'application/octet-stream';
 
@@ -21,14 +22,6 @@ function desc(data: Buffer | string, extra: Partial<Descriptor> = {}): Descripto
   return { mediaType: MEDIA_TYPE, digest: sha256(data), size: Buffer.byteLength(data), ...extra };
 }
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 /** A fresh, open layout in a temporary directory, closed and removed after the test. */
 async function freshLayout(t: AfterHook): Promise<Layout> {

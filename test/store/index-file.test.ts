@@ -2,23 +2,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OcikitError } from '../../src/errors.js';
 import type { Descriptor, Index } from '../../src/oci/types.js';
 import { checkIndexShape, parseIndexFile, readIndex, updateIndex } from '../../src/store/index-file.js';
 import { Layout } from '../../src/store/layout.js';
 import { makeTmpDir, type AfterHook } from '../helpers/tmp.js';
+import { hasCode } from '../helpers/assert.js';
 
 const INDEX_TYPE = 'application/vnd.oci.image.index.v1+json';
 const MANIFEST_TYPE = 'application/vnd.oci.image.manifest.v1+json';
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 async function freshLayout(t: AfterHook): Promise<Layout> {
   const { path: dir } = await makeTmpDir(t);

@@ -2,23 +2,15 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, lstat, mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { OcikitError } from '../../src/errors.js';
 import { LAYOUT_VERSION, Layout, readLayoutFile } from '../../src/store/layout.js';
 import { readIndex } from '../../src/store/index-file.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { hasCode } from '../helpers/assert.js';
 
 const INDEX_JSON = '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}\n';
 const HEX = 'a'.repeat(64);
 const isRoot = process.getuid?.() === 0;
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 /** Creates a layout, then lets `mutate` break it, and returns its path. */
 async function brokenLayout(dir: string, mutate: (root: string) => Promise<void>): Promise<string> {

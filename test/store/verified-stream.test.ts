@@ -3,21 +3,14 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DigestMismatchError, OcikitError } from '../../src/errors.js';
+import { DigestMismatchError } from '../../src/errors.js';
 import { VerifiedStream, verifyBuffer, verifyEnd } from '../../src/store/verified-stream.js';
+import { hasCode } from '../helpers/assert.js';
 
 function digestOf(data: Buffer, algorithm: 'sha256' | 'sha512' = 'sha256'): string {
   return `${algorithm}:${createHash(algorithm).update(data).digest('hex')}`;
 }
 
-function hasCode(code: string, message?: RegExp) {
-  return (err: unknown): boolean => {
-    assert.ok(err instanceof OcikitError, `expected an OcikitError, got ${String(err)}`);
-    assert.equal(err.code, code, err.message);
-    if (message !== undefined) assert.match(err.message, message);
-    return true;
-  };
-}
 
 /** Pipes `chunks` through a VerifiedStream and collects what comes out. */
 async function through(chunks: Buffer[], digest: string, size: number): Promise<{ out: Buffer; stream: VerifiedStream }> {
