@@ -113,7 +113,7 @@ export async function normaliseArgv(argv: string[], commands: CommandShape[]): P
   if (match === undefined) {
     // A group word alone ("raw") asks for the group's help.
     const group = commands.some((c) => c.paths.some((p) => p.length > words.length && words.every((w, k) => p[k] === w)));
-    return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words };
+    return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words.slice(0, 1) };
   }
   const { command, path } = match;
   try {
