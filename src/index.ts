@@ -16,7 +16,7 @@ export { resolveTag, findTag, type DescriptorPath } from './image/resolve.js';
 export { listTags, setTag, removeTag } from './image/tags.js';
 export { newImage } from './image/new-image.js';
 export { configImage, CLEAR_KEYS, type ConfigEdits, type ConfigOptions, type ConfigResult } from './image/config-edit.js';
-export type { HistoryOptions } from './image/history.js';
+export { checkHistoryFlags, type HistoryOptions } from './image/history.js';
 export { gc, type GcResult } from './image/gc.js';
 export { statImage } from './image/stat.js';
 export { formatStatText, formatStatJson, type StatInput } from './image/stat-format.js';

@@ -8,7 +8,7 @@ import { encodeGo } from '../oci/go-json.js';
 import { formatRfc3339Nano, parseRfc3339 } from '../oci/go-time.js';
 import type { Annotations, ImageConfig, Manifest } from '../oci/types.js';
 import type { Layout } from '../store/layout.js';
-import { checkHistoryFlags, makeHistory, type HistoryOptions } from './history.js';
+import { makeHistory, type HistoryOptions } from './history.js';
 import { readConfig, readManifest } from './json-blob.js';
 import { commitAndTag, MAX_EDIT_ATTEMPTS } from './mutate.js';
 import { resolveTag, type DescriptorPath } from './resolve.js';
@@ -137,7 +137,6 @@ export async function configImage(layout: Layout, fromTag: string, opts: ConfigO
   const tag = opts.tag ?? fromTag;
   checkTagName(tag, 'new tag');
   checkEdits(opts.edits);
-  if (opts.history !== false) checkHistoryFlags(false, opts.history ?? {});
   return layout.withLock('content', 'shared', async () => {
     for (let attempt = 0; attempt < MAX_EDIT_ATTEMPTS; attempt++) {
       const path = await resolveTag(layout, fromTag);

@@ -39,13 +39,3 @@ export function checkHistoryFlags(noHistory: boolean, opts: HistoryOptions): voi
     throw new OcikitError('USAGE', `--no-history and --history.${name} may not be specified together`);
   }
 }
-
-/** Go re-marshals a time it parsed: "…05.500Z" is written back as "…05.5Z". Unparseable strings are kept. */
-export function canonicalTime(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    return formatRfc3339Nano(parseRfc3339(value));
-  } catch {
-    return value;
-  }
-}

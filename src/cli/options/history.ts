@@ -1,5 +1,4 @@
-import type { HistoryOptions } from '../../index.js';
-import { OcikitError } from '../../errors.js';
+import { checkHistoryFlags, type HistoryOptions } from '../../index.js';
 import { BaseCommand } from '../base-command.js';
 import { booleanFlag, stringFlag } from '../flags.js';
 
@@ -18,11 +17,7 @@ export abstract class HistoryCommand extends BaseCommand {
     if (this.historyComment !== undefined) opts.comment = this.historyComment;
     if (this.historyCreated !== undefined) opts.created = this.historyCreated;
     if (this.historyCreatedBy !== undefined) opts.createdBy = this.historyCreatedBy;
-    if (!this.noHistory) return opts;
-    const given = (['author', 'comment', 'created', 'createdBy'] as const).find((k) => opts[k] !== undefined);
-    if (given !== undefined) {
-      throw new OcikitError('USAGE', `--no-history and --history.${given === 'createdBy' ? 'created_by' : given} may not be specified together`);
-    }
-    return false;
+    checkHistoryFlags(this.noHistory, opts);
+    return this.noHistory ? false : opts;
   }
 }
