@@ -131,10 +131,20 @@ function loadPages(): Page[] {
       return {
         name,
         md,
-        command: name === 'ocikit' ? '' : name.slice('ocikit-'.length),
-        aliases: names.slice(1).map((n) => n.slice('ocikit-'.length)),
+        command: name === 'ocikit' ? '' : commandOf(name.slice('ocikit-'.length)),
+        aliases: names.slice(1).map((n) => commandOf(n.slice('ocikit-'.length))),
       };
     });
+}
+
+/** The command a page name stands for: "raw-unpack" is `raw unpack`. */
+function commandOf(n: string): string {
+  return n.startsWith('raw-') ? `raw ${n.slice(4)}` : n;
+}
+
+/** Every command name ocikit lists: the top level, and the raw group's as "raw X". */
+function knownCommands(): string[] {
+  return [...helpCommands(runHelp(['--help'])), ...helpCommands(runHelp(['raw', '--help'])).map((c) => `raw ${c}`)];
 }
 
 function runHelp(args: string[]): string {
@@ -156,7 +166,7 @@ const pages = loadPages();
 
 test('there is a man page per command of this release', () => {
   const names = pages.map((p) => p.name);
-  for (const cmd of ['init', 'new', 'tag', 'remove', 'list', 'stat', 'config', 'gc', 'validate']) {
+  for (const cmd of ['init', 'new', 'tag', 'remove', 'list', 'stat', 'config', 'gc', 'validate', 'unpack', 'repack', 'insert', 'raw', 'raw-unpack', 'raw-add-layer', 'raw-runtime-config', 'raw-mtree-validate']) {
     assert.ok(names.includes(`ocikit-${cmd}`), `man/ocikit-${cmd}.1.md is missing`);
   }
   assert.ok(names.includes('ocikit'), 'man/ocikit.1.md is missing');
@@ -178,7 +188,7 @@ for (const page of pages) {
   }
   for (const command of [page.command, ...page.aliases]) {
     test(`${page.name}.1.md lists the flags of ocikit ${command} --help`, () => {
-      const help = runHelp([command, '--help']);
+      const help = runHelp([...command.split(' '), '--help']);
       assert.deepEqual(withoutHelp(manFlags(page.md)), withoutHelp(helpFlags(help, 'OPTIONS:')));
     });
   }
@@ -186,12 +196,12 @@ for (const page of pages) {
 
 test('every command of ocikit --help has a man page', () => {
   const documented = new Set(pages.flatMap((p) => [p.command, ...p.aliases]));
-  const missing = helpCommands(runHelp(['--help'])).filter((c) => !documented.has(c));
+  const missing = knownCommands().filter((c) => !documented.has(c));
   assert.deepEqual(missing, [], `commands without a man page: ${missing.join(', ')}`);
 });
 
 test('every page documented as an alias is a command ocikit knows', () => {
-  const known = new Set(helpCommands(runHelp(['--help'])));
+  const known = new Set(knownCommands());
   for (const p of pages) {
     for (const c of [p.command, ...p.aliases]) if (c !== '') assert.ok(known.has(c), `${p.name}.1.md documents "${c}", which ocikit --help does not list`);
   }
@@ -199,7 +209,7 @@ test('every page documented as an alias is a command ocikit knows', () => {
 
 test('package.json installs every generated page', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { man?: string[] };
-  const expected = pages.flatMap((p) => [p.name, ...p.aliases.map((a) => `ocikit-${a}`)]).map((n) => `./man/${n}.1`);
+  const expected = pages.flatMap((p) => [p.name, ...p.aliases.map((a) => `ocikit-${a.replace(' ', '-')}`)]).map((n) => `./man/${n}.1`);
   assert.deepEqual([...(pkg.man ?? [])].sort(), expected.sort());
 });
 
@@ -213,7 +223,7 @@ test('the build wrote roff next to every page', () => {
       assert.doesNotMatch(line.replace(/\\-/g, ''), /-/, `unescaped "-" in ${p.name}.1: ${line}`);
     }
     for (const alias of p.aliases) {
-      assert.equal(readFileSync(join(MAN, `ocikit-${alias}.1`), 'utf8'), `.so man1/${p.name}.1\n`);
+      assert.equal(readFileSync(join(MAN, `ocikit-${alias.replace(' ', '-')}.1`), 'utf8'), `.so man1/${p.name}.1\n`);
     }
   }
 });

@@ -69,7 +69,7 @@ export function groupHelp(prog: string, group: string[], commands: CommandInfo[]
   const rows: Array<[string, string]> = commands
     .filter((c) => c.paths.some((p) => p.length > group.length && group.every((w, i) => p[i] === w)))
     .map((c) => [c.paths.map((p) => p.slice(group.length).join(' ')).join(', '), description(c.cls)]);
-  return `NAME:\n   ${prog} ${group.join(' ')} - advanced internal image tooling\n\nUSAGE:\n   ${prog} ${group.join(' ')} command [command options] [arguments...]\n\nCOMMANDS:\n${pad(rows, '     ')}`;
+  return `NAME:\n   ${prog} ${group.join(' ')} - advanced internal image tooling\n\nUSAGE:\n   ${prog} ${group.join(' ')} command [command options] [arguments...]\n\nCOMMANDS:\n${pad(rows, '     ')}\nOPTIONS:\n   --help, -h  show help\n`;
 }
 
 export function commandHelp(prog: string, c: CommandInfo): string {
@@ -84,7 +84,8 @@ export function commandHelp(prog: string, c: CommandInfo): string {
     const spec = specOf(o.internal);
     const names = spec ? [spec.go, ...(spec.aliases ?? [])] : [o.internal];
     const value = o.takesValue ? ' value' : '';
-    return [names.map((n) => `--${n}${value}`).join(', '), o.description];
+    // urfave/cli prints one-letter names with one dash ("-f value").
+    return [names.map((n) => `${n.length === 1 ? '-' : '--'}${n}${value}`).join(', '), o.description];
   });
   s += `OPTIONS:\n${rows.length > 0 ? pad(rows, '   ') : ''}`;
   return s;
