@@ -111,9 +111,13 @@ export async function normaliseArgv(argv: string[], commands: CommandShape[]): P
   if (words.length === 0) return { globals, path: [], argv: [], commandHelp: false };
   const match = matchCommand(words, commands);
   if (match === undefined) {
-    // A group word alone ("raw") asks for the group's help.
-    const group = commands.some((c) => c.paths.some((p) => p.length > words.length && words.every((w, k) => p[k] === w)));
-    return { globals, path: group ? words : [], argv: [], commandHelp: group, unknown: group ? undefined : words.slice(0, 1) };
+    // A group word ("raw", "raw --help") asks for the group's help.
+    const isGroup = (prefix: string[]): boolean => commands.some((c) => c.paths.some((p) => p.length > prefix.length && prefix.every((w, k) => p[k] === w)));
+    let n = words.length;
+    while (n > 0 && !isGroup(words.slice(0, n))) n--;
+    const helpOnly = words.slice(n).every((w) => w === '--help' || w === '-h' || w === '-help');
+    if (n > 0 && helpOnly) return { globals, path: words.slice(0, n), argv: [], commandHelp: true };
+    return { globals, path: [], argv: [], commandHelp: false, unknown: n > 0 ? words.slice(0, n + 1) : words.slice(0, 1) };
   }
   const { command, path } = match;
   try {

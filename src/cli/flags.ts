@@ -46,6 +46,22 @@ const SPECS: FlagSpec[] = [
   { go: 'platform.variant', kind: 'string', description: 'set the image architecture variant' },
   { go: 'manifest.annotation', kind: 'array', description: 'set a manifest annotation (NAME=VALUE)' },
   { go: 'save', kind: 'string', description: 'also write the resulting image config JSON to this file' },
+  { go: 'rootless', kind: 'boolean', description: 'enable rootless unpacking or command support' },
+  { go: 'uid-map', kind: 'array', description: 'specifies a uid mapping to use (container:host:size)' },
+  { go: 'gid-map', kind: 'array', description: 'specifies a gid mapping to use (container:host:size)' },
+  { go: 'keep-dirlinks', kind: 'boolean', description: 'don\'t replace a symlink to a directory with a directory of the same name' },
+  { go: 'compress', kind: 'string', description: 'compression for the new layer: auto, gzip, zstd or none (auto keeps the previous layer\'s)' },
+  { go: 'mask-path', kind: 'array', description: 'set of path prefixes in which deltas will be ignored when generating new layers' },
+  { go: 'no-mask-volumes', kind: 'boolean', description: 'do not add the Config.Volumes of the image to the set of masked paths' },
+  { go: 'refresh-bundle', kind: 'boolean', description: 'update the bundle metadata to reflect the packed rootfs' },
+  { go: 'whiteout', kind: 'boolean', description: 'add a whiteout for TARGET instead of inserting a file' },
+  { go: 'opaque', kind: 'boolean', description: 'hide what lower layers have under TARGET (an opaque whiteout)' },
+  { go: 'rootfs', kind: 'string', description: 'path to the rootfs, for resolving users and groups' },
+  { go: 'manifest', kind: 'string', description: 'path to the mtree manifest to validate against', aliases: ['f', 'file'] },
+  { go: 'path', kind: 'string', description: 'path to the tree to validate', aliases: ['p'] },
+  { go: 'add-keywords', kind: 'array', description: 'keywords to add to those the manifest uses (comma or space separated)', aliases: ['K'] },
+  { go: 'use-keywords', kind: 'array', description: 'only use these keywords (comma or space separated)', aliases: ['k'] },
+  { go: 'umoci-keywords', kind: 'boolean', description: "use umoci's keyword set" },
 ];
 
 /** The clipanion name of a Go flag name: dots and underscores become dashes. */

@@ -26,6 +26,13 @@ export const COMMAND_TABLE: Array<{ paths: string[][]; load: () => Promise<typeo
   { paths: [['init']], load: async () => (await import('./commands/init.js')).InitCommand },
   { paths: [['list'], ['ls']], load: async () => (await import('./commands/list.js')).ListCommand },
   { paths: [['validate']], load: async () => (await import('./commands/validate.js')).ValidateCommand },
+  { paths: [['unpack']], load: async () => (await import('./commands/unpack.js')).UnpackCommand },
+  { paths: [['repack']], load: async () => (await import('./commands/repack.js')).RepackCommand },
+  { paths: [['insert']], load: async () => (await import('./commands/insert.js')).InsertCommand },
+  { paths: [['raw', 'unpack']], load: async () => (await import('./commands/raw/unpack.js')).RawUnpackCommand },
+  { paths: [['raw', 'add-layer']], load: async () => (await import('./commands/raw/add-layer.js')).RawAddLayerCommand },
+  { paths: [['raw', 'runtime-config'], ['raw', 'config']], load: async () => (await import('./commands/raw/runtime-config.js')).RawRuntimeConfigCommand },
+  { paths: [['raw', 'mtree-validate']], load: async () => (await import('./commands/raw/mtree-validate.js')).RawMtreeValidateCommand },
 ];
 
 

@@ -1,0 +1,173 @@
+/**
+ * `repack`: the changes made in a bundle's rootfs since unpack, as one new
+ * layer on the image the bundle came from (named by umoci.json), tagged.
+ *
+ * Changes are what the mtree comparison finds (content, type, owner, mode,
+ * link target, link count, mtime in seconds, xattrs); an added directory
+ * brings everything under it; a deleted path becomes a whiteout unless an
+ * ancestor is deleted (or replaced by a non-directory) too. `--mask-path`
+ * paths, and the image's volumes unless `--no-mask-volumes`, are left out.
+ */
+import { lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { OcikitError } from '../errors.js';
+import type { Descriptor } from '../oci/types.js';
+import { sourceDateEpoch, unixSeconds } from '../oci/go-time.js';
+import type { Layout } from '../store/layout.js';
+import { readConfig, readManifest } from '../image/json-blob.js';
+import { appendLayer, chooseCompression, storeLayer, type CompressFlag } from '../image/add-layer.js';
+import type { HistoryOptions } from '../image/history.js';
+import { commitImage } from '../image/mutate.js';
+import type { DescriptorPath } from '../image/resolve.js';
+import { checkTagName, setTag } from '../image/tags.js';
+import { compareTree, type MtreeDifference } from '../mtree/compare.js';
+import { LayerGenerator } from '../layer/generate.js';
+import { TarWriter } from '../layer/tar-writer.js';
+import type { Logger } from '../util/log.js';
+import { readBundleMeta, writeBundleMeta } from './meta.js';
+import { readBundleMtree, removeBundleMtree, writeBundleMtree } from './mtree-file.js';
+
+export interface RepackOptions {
+  compress: CompressFlag;
+  history: HistoryOptions | false;
+  maskPaths?: string[];
+  noMaskVolumes?: boolean;
+  refreshBundle?: boolean;
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RepackResult {
+  path: DescriptorPath;
+  /** Paths written to the new layer (whiteouts as the path they hide); empty when nothing changed. */
+  changes: Change[];
+}
+
+export interface Change {
+  path: string;
+  kind: 'add' | 'delete';
+}
+
+/** A mask path relative to the root, cleaned ("" masks nothing). */
+function cleanMask(p: string): string {
+  return p.split('/').filter((c) => c !== '' && c !== '.').join('/');
+}
+
+function stripDot(p: string): string {
+  if (p === '.' || p === './') return '';
+  return p.startsWith('./') ? p.slice(2) : p;
+}
+
+function under(path: string, dir: string): boolean {
+  return dir === '' || path === dir || path.startsWith(`${dir}/`);
+}
+
+function bytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
+/** Turns mtree differences into the sorted list of layer entries. */
+export async function changesFrom(rootfs: string, diffs: MtreeDifference[], excluded: (rel: string) => boolean): Promise<Change[]> {
+  const adds = new Set<string>();
+  const deletes: string[] = [];
+  const addTree = async (rel: string): Promise<void> => {
+    adds.add(rel);
+    let children;
+    try {
+      children = await readdir(join(rootfs, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const c of children) {
+      const child = `${rel}/${c.name}`;
+      if (excluded(child)) continue;
+      if (c.isDirectory()) await addTree(child);
+      else adds.add(child);
+    }
+  };
+  for (const d of diffs) {
+    const rel = stripDot(d.path);
+    if (rel === '' || excluded(rel)) {
+      if (rel === '' && d.kind === 'modified') adds.add('');
+      continue;
+    }
+    if (d.kind === 'missing') deletes.push(rel);
+    else if (d.kind === 'extra') {
+      const st = await lstat(join(rootfs, rel)).catch(() => undefined);
+      if (st?.isDirectory()) await addTree(rel);
+      else adds.add(rel);
+    } else adds.add(rel);
+  }
+  deletes.sort(bytewise);
+  const kept: string[] = [];
+  for (const del of deletes) {
+    // Only the top-most deletion: a deleted (or no longer directory) ancestor already hides it.
+    if (kept.some((k) => under(del, k))) continue;
+    if ([...adds].some((a) => a !== '' && del.startsWith(`${a}/`) && !isDirAdd(diffs, a))) continue;
+    kept.push(del);
+  }
+  const out: Change[] = [...[...adds].map((path) => ({ path, kind: 'add' as const })), ...kept.map((path) => ({ path, kind: 'delete' as const }))];
+  return out.sort((a, b) => bytewise(a.path, b.path));
+}
+
+function isDirAdd(diffs: MtreeDifference[], rel: string): boolean {
+  const d = diffs.find((x) => stripDot(x.path) === rel);
+  if (d === undefined) return true;
+  const t = d.keys.find((k: { keyword: string; got?: string }) => k.keyword === 'type');
+  return t === undefined ? true : t.got === 'dir';
+}
+
+export async function repackBundle(layout: Layout, tag: string, bundle: string, opts: RepackOptions): Promise<RepackResult> {
+  checkTagName(tag, 'tag');
+  const meta = await readBundleMeta(bundle);
+  const from = meta.from;
+  const manifestDesc = from[from.length - 1];
+  if (manifestDesc === undefined) throw new OcikitError('VALIDATION_FAILED', `bundle ${bundle}: umoci.json names no manifest`);
+  const rootfs = join(bundle, 'rootfs');
+  return layout.withLock('content', 'shared', async () => {
+    let manifest;
+    try {
+      manifest = (await readManifest(layout, manifestDesc)).value;
+    } catch (err) {
+      if (err instanceof OcikitError && err.code === 'BLOB_NOT_FOUND') {
+        throw new OcikitError('BLOB_NOT_FOUND', `bundle ${bundle} was unpacked from manifest ${manifestDesc.digest}, which is not in this layout (another layout, or removed by gc)`);
+      }
+      throw err;
+    }
+    const config = (await readConfig(layout, manifest.config)).value;
+    const entries = await readBundleMtree(bundle, manifestDesc);
+    const masks = [...(opts.maskPaths ?? [])];
+    if (!opts.noMaskVolumes) masks.push(...Object.keys(config.config?.Volumes ?? {}));
+    const cleanMasks = masks.map(cleanMask).filter((m) => m !== '');
+    const excluded = (rel: string): boolean => cleanMasks.some((m) => under(rel, m));
+    const diffs = await compareTree(rootfs, entries, { exclude: excluded });
+    const changes = await changesFrom(rootfs, diffs, excluded);
+    const sde = sourceDateEpoch(opts.env);
+    const compression = chooseCompression(opts.compress, manifest);
+    const layer =
+      changes.length === 0
+        ? undefined
+        : await storeLayer(layout, compression, async (out: Writable) => {
+            const writer = new TarWriter(out);
+            const gen = new LayerGenerator(writer, { mapOptions: meta.mapOptions, clampMtime: sde === undefined ? undefined : Number(unixSeconds(sde)), log: opts.log });
+            for (const c of changes) {
+              if (c.kind === 'delete') await gen.addWhiteout(c.path);
+              else await gen.addPath(c.path === '' ? rootfs : join(rootfs, c.path), c.path === '' ? '.' : c.path);
+            }
+            await writer.finish();
+          });
+    const edited = appendLayer(manifest, config, { layer, history: opts.history, createdBy: 'umoci repack', authorFromImage: true, env: opts.env });
+    const fresh = await commitImage(layout, from as DescriptorPath, edited.manifest, edited.config);
+    await setTag(layout, tag, fresh[0]!);
+    if (opts.refreshBundle) {
+      const newManifest: Descriptor = fresh[fresh.length - 1]!;
+      if (newManifest.digest !== manifestDesc.digest) {
+        await writeBundleMtree(bundle, newManifest);
+        await removeBundleMtree(bundle, manifestDesc);
+      }
+      await writeBundleMeta(bundle, { ...meta, from: fresh });
+    }
+    return { path: fresh, changes };
+  });
+}
