@@ -1,24 +1,40 @@
 #!/usr/bin/env bash
 # A demo pipeline on an image this script builds itself, offline:
-# create a layout, make an image, configure it, tag it, inspect it, validate and gc.
+# make an image from a directory, unpack it into a runtime bundle, edit the
+# rootfs, repack the edit as a new layer, configure, check and clean up.
 set -euo pipefail
 OCIKIT=${OCIKIT:-"$(cd "$(dirname "$0")/.." && pwd)/bin/ocikit"}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
+# The files of the first layer.
+mkdir -p src/etc src/usr/bin
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n' > src/etc/passwd
+printf 'root:x:0:\napp:x:1000:\n' > src/etc/group
+printf '#!/bin/sh\necho hello from the image\n' > src/usr/bin/hello && chmod 755 src/usr/bin/hello
+echo 'to be removed' > src/etc/motd
+
 set -x
 "$OCIKIT" init --layout demo
 "$OCIKIT" new --image demo:base
-"$OCIKIT" config --image demo:base --tag app \
-  --author="Demo <demo@example.com>" --config.entrypoint=sh --config.entrypoint=-c \
-  --config.cmd='echo hello' --config.env LANG=C.UTF-8 --config.label org.example.demo=yes
-"$OCIKIT" tag --image demo:app v1
+"$OCIKIT" insert --image demo:base src /
+"$OCIKIT" config --image demo:base --config.user app --config.entrypoint /usr/bin/hello
+"$OCIKIT" unpack --image demo:base bundle
+cat bundle/umoci.json; echo
+jq -c '.process | {user, args, env}' bundle/config.json
+# Edit the rootfs as a container run would, then repack the changes.
+echo 'added by the demo' > bundle/rootfs/etc/issue
+rm bundle/rootfs/etc/motd
+"$OCIKIT" repack --image demo:edited bundle
+"$OCIKIT" stat --image demo:edited
+"$OCIKIT" unpack --image demo:edited check
+test -f check/rootfs/etc/issue && test ! -e check/rootfs/etc/motd
+"$OCIKIT" raw mtree-validate -f check/sha256_*.mtree -p check/rootfs
 "$OCIKIT" ls --layout demo --long
-"$OCIKIT" stat --image demo:v1
 "$OCIKIT" rm --image demo:base
 "$OCIKIT" --verbose gc --layout demo
 "$OCIKIT" validate --layout demo
 set +x
-if command -v skopeo >/dev/null; then skopeo inspect --config oci:demo:v1 | head -20; fi
+if command -v skopeo >/dev/null; then skopeo inspect --config oci:demo:edited | head -20; fi
 echo "demo: ok"
