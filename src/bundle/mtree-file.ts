@@ -13,6 +13,7 @@ import { parseMtree } from '../mtree/parse.js';
 import type { MtreeEntry } from '../mtree/spec.js';
 import { walkTree } from '../mtree/walk.js';
 import type { WrittenFile } from '../layer/extract.js';
+import { collectGarbage } from '../util/gc.js';
 
 /** The file name for a manifest: its digest with ':' made '_', plus ".mtree". */
 export function mtreeName(manifest: Descriptor): string {
@@ -35,6 +36,7 @@ function currentUser(): string {
 export async function writeBundleMtree(bundle: string, manifest: Descriptor, extractor?: { written: Map<string, WrittenFile> }): Promise<string> {
   const rootfs = join(bundle, 'rootfs');
   const written = extractor?.written;
+  collectGarbage();
   const entries = await walkTree(rootfs, {
     digestHint:
       written === undefined
@@ -45,6 +47,7 @@ export async function writeBundleMtree(bundle: string, manifest: Descriptor, ext
             return st.ino === w.ino && st.size === w.size && st.ctimeNs === w.ctimeNs ? w.sha256 : undefined;
           },
   });
+  collectGarbage();
   const text = formatMtree(entries, { user: currentUser(), machine: hostname().split('.')[0] ?? '', tree: rootfs, date: new Date() });
   const path = join(bundle, mtreeName(manifest));
   await writeFile(path, text, { flag: 'wx', mode: 0o644 });
