@@ -75,7 +75,9 @@ export function groupHelp(prog: string, group: string[], commands: CommandInfo[]
 export function commandHelp(prog: string, c: CommandInfo): string {
   const name = c.paths[0]!.join(' ');
   let s = `NAME:\n   ${prog} ${name} - ${description(c.cls)}\n\n`;
-  s += `USAGE:\n   ${prog} ${name} [command options] ${c.cls.argsUsage}\n\n`;
+  // A second usage form goes on its own line, aligned under the first (umoci's insert).
+  const lead = `${prog} ${name} [command options] `;
+  s += `USAGE:\n   ${lead}${c.cls.argsUsage.split('\n').join(`\n   ${' '.repeat(lead.length)}`)}\n\n`;
   const details = c.cls.usage?.details;
   if (details) s += `${wrapText(details)}\n\n`;
   if (c.paths.length > 1) s += `ALIASES:\n   ${c.paths.map((p) => p.join(' ')).join(', ')}\n\n`;

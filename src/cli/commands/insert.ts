@@ -13,7 +13,7 @@ export class InsertCommand extends HistoryCommand {
     description: 'insert content into an OCI image',
     details: `Where "<image-path>" is the path to the OCI image, and "<tag>" is the name of the tag that the content will be inserted into (if not specified, defaults to "latest"). The path at "<source>" is added to the image with the given "<target>" name; with --whiteout a removal entry for "<target>" is inserted instead; with --opaque whatever lower layers had below "<target>" is hidden.`,
   });
-  static override argsUsage = '--image <image-path>[:<tag>] [--opaque] <source> <target>';
+  static override argsUsage = '--image <image-path>[:<tag>] [--opaque] <source> <target>\n--image <image-path>[:<tag>] [--whiteout] <target>';
 
   image = stringFlag('image');
   tag = stringFlag('tag');

@@ -8,7 +8,7 @@ import { HistoryCommand } from '../options/history.js';
 export class RepackCommand extends HistoryCommand {
   static override paths = [['repack']];
   static override usage = Command.Usage({
-    category: 'layout',
+    category: 'image',
     description: 'repacks an OCI runtime bundle into a reference',
     details: `Where "<image-path>" is the path to the OCI image, and "<tag>" is the name of the tag to save the repacked image as (if not specified, defaults to "latest"). "<bundle>" is a bundle made by unpack: the changes in its rootfs become one new layer on the image it was unpacked from.`,
   });

@@ -8,7 +8,7 @@ import { layerProgress } from '../options/progress.js';
 export class UnpackCommand extends MapCommand {
   static override paths = [['unpack']];
   static override usage = Command.Usage({
-    category: 'layout',
+    category: 'image',
     description: 'unpacks a reference into an OCI runtime bundle',
     details: `Where "<image-path>" is the path to the OCI image, and "<tag>" is the name of the tagged image to unpack (if not specified, defaults to "latest"). "<bundle>" is the destination to unpack the image to: it gets rootfs/, config.json, umoci.json and an mtree manifest of the rootfs.`,
   });

@@ -10,7 +10,7 @@ import { MapCommand } from '../../options/mapping.js';
 export class RawRuntimeConfigCommand extends MapCommand {
   static override paths = [['raw', 'runtime-config'], ['raw', 'config']];
   static override usage = Command.Usage({
-    category: 'layout',
+    category: 'image',
     description: 'generates an OCI runtime configuration for an image',
     details: `Where "<image-path>" is the path to the OCI image, and "<tag>" is the name of the tagged image (if not specified, defaults to "latest"). "<config.json>" is the file to write. Without --rootfs, user and group names cannot be resolved.`,
   });

@@ -8,7 +8,7 @@ import { layerProgress } from '../../options/progress.js';
 export class RawUnpackCommand extends MapCommand {
   static override paths = [['raw', 'unpack']];
   static override usage = Command.Usage({
-    category: 'layout',
+    category: 'image',
     description: 'unpacks a reference into a rootfs',
     details: `Where "<image-path>" is the path to the OCI image, and "<tag>" is the name of the tagged image to unpack (if not specified, defaults to "latest"). "<rootfs>" is the destination to extract the layers to: no config.json, umoci.json or mtree is written.`,
   });
