@@ -25,6 +25,7 @@ import { compareTree, type MtreeDifference } from '../mtree/compare.js';
 import { LayerGenerator } from '../layer/generate.js';
 import { TarWriter } from '../layer/tar-writer.js';
 import type { Logger } from '../util/log.js';
+import { collectGarbage } from '../util/gc.js';
 import { readBundleMeta, writeBundleMeta } from './meta.js';
 import { readBundleMtree, removeBundleMtree, writeBundleMtree } from './mtree-file.js';
 
@@ -137,12 +138,14 @@ export async function repackBundle(layout: Layout, tag: string, bundle: string, 
     }
     const config = (await readConfig(layout, manifest.config)).value;
     const entries = await readBundleMtree(bundle, manifestDesc);
+    collectGarbage();
     const masks = [...(opts.maskPaths ?? [])];
     if (!opts.noMaskVolumes) masks.push(...Object.keys(config.config?.Volumes ?? {}));
     const cleanMasks = masks.map(cleanMask).filter((m) => m !== '');
     const excluded = (rel: string): boolean => cleanMasks.some((m) => under(rel, m));
     const diffs = await compareTree(rootfs, entries, { exclude: excluded });
     const changes = await changesFrom(rootfs, diffs, excluded);
+    collectGarbage();
     const sde = sourceDateEpoch(opts.env);
     const compression = chooseCompression(opts.compress, manifest);
     const layer =
