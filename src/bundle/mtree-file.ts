@@ -11,7 +11,7 @@ import type { Descriptor } from '../oci/types.js';
 import { formatMtree } from '../mtree/format.js';
 import { parseMtree } from '../mtree/parse.js';
 import type { MtreeEntry } from '../mtree/spec.js';
-import { walkTree } from '../mtree/walk.js';
+import { formatMode, walkTree } from '../mtree/walk.js';
 import type { WrittenFile } from '../layer/extract.js';
 import { collectGarbage } from '../util/gc.js';
 
@@ -33,7 +33,7 @@ function currentUser(): string {
  * existing file). `written` lets the walk take the digests the extractor
  * computed instead of reading those files again.
  */
-export async function writeBundleMtree(bundle: string, manifest: Descriptor, extractor?: { written: Map<string, WrittenFile> }): Promise<string> {
+export async function writeBundleMtree(bundle: string, manifest: Descriptor, extractor?: { written: Map<string, WrittenFile>; deferredModes: Map<string, number> }): Promise<string> {
   const rootfs = join(bundle, 'rootfs');
   const written = extractor?.written;
   collectGarbage();
@@ -47,6 +47,11 @@ export async function writeBundleMtree(bundle: string, manifest: Descriptor, ext
             return st.ino === w.ino && st.size === w.size && st.ctimeNs === w.ctimeNs ? w.sha256 : undefined;
           },
   });
+  // Rootless directories still carry owner rwx for the walk; record the image's modes.
+  for (const e of entries) {
+    const mode = extractor?.deferredModes.get(e.path === '.' ? '' : e.path);
+    if (mode !== undefined && e.keywords.has('mode')) e.keywords.set('mode', formatMode(mode));
+  }
   collectGarbage();
   const text = formatMtree(entries, { user: currentUser(), machine: hostname().split('.')[0] ?? '', tree: rootfs, date: new Date() });
   const path = join(bundle, mtreeName(manifest));

@@ -22,6 +22,7 @@ import { commitImage } from '../image/mutate.js';
 import type { DescriptorPath } from '../image/resolve.js';
 import { checkTagName, setTag } from '../image/tags.js';
 import { compareTree, type MtreeDifference } from '../mtree/compare.js';
+import { withOpenedTree } from '../mtree/unpriv.js';
 import { LayerGenerator } from '../layer/generate.js';
 import { TarWriter } from '../layer/tar-writer.js';
 import type { Logger } from '../util/log.js';
@@ -143,23 +144,28 @@ export async function repackBundle(layout: Layout, tag: string, bundle: string, 
     if (!opts.noMaskVolumes) masks.push(...Object.keys(config.config?.Volumes ?? {}));
     const cleanMasks = masks.map(cleanMask).filter((m) => m !== '');
     const excluded = (rel: string): boolean => cleanMasks.some((m) => under(rel, m));
-    const diffs = await compareTree(rootfs, entries, { exclude: excluded });
-    const changes = await changesFrom(rootfs, diffs, excluded);
-    collectGarbage();
-    const sde = sourceDateEpoch(opts.env);
-    const compression = chooseCompression(opts.compress, manifest);
-    const layer =
-      changes.length === 0
-        ? undefined
-        : await storeLayer(layout, compression, async (out: Writable) => {
-            const writer = new TarWriter(out);
-            const gen = new LayerGenerator(writer, { mapOptions: meta.mapOptions, clampMtime: sde === undefined ? undefined : Number(unixSeconds(sde)), log: opts.log });
-            for (const c of changes) {
-              if (c.kind === 'delete') await gen.addWhiteout(c.path);
-              else await gen.addPath(c.path === '' ? rootfs : join(rootfs, c.path), c.path === '' ? '.' : c.path);
-            }
-            await writer.finish();
-          });
+    // A rootless bundle owned by an unprivileged user may hold directories it
+    // cannot read: open them up for the diff and the archive (not as root).
+    const { changes, layer } = await withOpenedTree(rootfs, async (modeOverride) => {
+      const diffs = await compareTree(rootfs, entries, { exclude: excluded, modeOverride });
+      const changes = await changesFrom(rootfs, diffs, excluded);
+      collectGarbage();
+      const sde = sourceDateEpoch(opts.env);
+      const compression = chooseCompression(opts.compress, manifest);
+      const layer =
+        changes.length === 0
+          ? undefined
+          : await storeLayer(layout, compression, async (out: Writable) => {
+              const writer = new TarWriter(out);
+              const gen = new LayerGenerator(writer, { mapOptions: meta.mapOptions, clampMtime: sde === undefined ? undefined : Number(unixSeconds(sde)), log: opts.log, modeOverride });
+              for (const c of changes) {
+                if (c.kind === 'delete') await gen.addWhiteout(c.path);
+                else await gen.addPath(c.path === '' ? rootfs : join(rootfs, c.path), c.path === '' ? '.' : c.path);
+              }
+              await writer.finish();
+            });
+      return { changes, layer };
+    });
     const edited = appendLayer(manifest, config, { layer, history: opts.history, createdBy: 'umoci repack', authorFromImage: true, env: opts.env });
     const fresh = await commitImage(layout, from as DescriptorPath, edited.manifest, edited.config);
     await setTag(layout, tag, fresh[0]!);

@@ -6,7 +6,7 @@
  * waits); only the bundle is written. On failure everything this call created
  * is removed again, so a retry starts clean.
  */
-import { chmod, lstat, mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcikitError, errnoCode } from '../errors.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
@@ -53,6 +53,28 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/**
+ * rm -rf that also works for an unprivileged user on a tree holding
+ * directories without owner write or search permission (a failed rootless
+ * unpack): such directories are opened up first.
+ */
+async function forceRemove(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true });
+    return;
+  } catch {
+    // fall through: open up the directories and try again
+  }
+  const openUp = async (dir: string): Promise<void> => {
+    await chmod(dir, 0o700).catch(() => undefined);
+    const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    for (const d of names) if (d.isDirectory()) await openUp(join(dir, d.name));
+  };
+  const st = await lstat(path).catch(() => undefined);
+  if (st?.isDirectory()) await openUp(path);
+  await rm(path, { recursive: true, force: true }).catch(() => undefined);
+}
+
 /** Extracts the image's layers into `rootfs` (which must not exist), returning the extractor's record. */
 async function extractInto(layout: Layout, image: ResolvedImage, rootfs: string, opts: UnpackOptions, existing = false): Promise<RootfsExtractor> {
   const extractor = new RootfsExtractor(rootfs, { mapOptions: opts.mapOptions, keepDirlinks: opts.keepDirlinks, log: opts.log });
@@ -83,6 +105,7 @@ export async function unpackBundle(layout: Layout, tag: string, bundle: string, 
       const extractor = await extractInto(layout, image, rootfs, opts);
       const manifestDesc = image.path[image.path.length - 1]!;
       created.push(await writeBundleMtree(bundle, manifestDesc, extractor));
+      await extractor.finalizeModes();
       const spec = await runtimeConfig(image.config, { rootfs, mapOptions: opts.mapOptions, log: opts.log });
       created.push(configPath);
       await writeFile(configPath, encodeRuntimeConfig(spec), { flag: 'wx', mode: 0o644 });
@@ -90,7 +113,7 @@ export async function unpackBundle(layout: Layout, tag: string, bundle: string, 
       await writeBundleMeta(bundle, { version: '2', from: image.path as Descriptor[], mapOptions: opts.mapOptions });
       return image;
     } catch (err) {
-      for (const p of created.reverse()) await rm(p, { recursive: true, force: true }).catch(() => undefined);
+      for (const p of created.reverse()) await forceRemove(p);
       if (madeBundle) await rmdir(bundle).catch(() => undefined);
       throw err;
     }
@@ -112,10 +135,11 @@ export async function unpackRootfs(layout: Layout, tag: string, rootfs: string, 
       if (errnoCode(err) !== 'ENOENT') throw err;
     }
     try {
-      await extractInto(layout, image, rootfs, opts, existed);
+      const extractor = await extractInto(layout, image, rootfs, opts, existed);
+      await extractor.finalizeModes();
       return image;
     } catch (err) {
-      if (!existed) await rm(rootfs, { recursive: true, force: true }).catch(() => undefined);
+      if (!existed) await forceRemove(rootfs);
       throw err;
     }
   });

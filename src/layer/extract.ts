@@ -483,8 +483,33 @@ export class RootfsExtractor {
       const host = this.host(rel);
       const st = await lstat(host).catch(() => undefined);
       if (!st?.isDirectory()) continue;
-      await chmod(host, meta.mode & 0o7777);
+      const mode = meta.mode & 0o7777;
+      // Rootless: an unprivileged user could not write into (or walk) a
+      // directory without owner rwx, so it keeps them until finalizeModes().
+      if (this.rootless && (mode & 0o700) !== 0o700) {
+        this.deferredModes.set(rel, mode);
+        await chmod(host, mode | 0o700);
+      } else {
+        this.deferredModes.delete(rel);
+        await chmod(host, mode);
+      }
       await lutimes(host, seconds(meta.atime), seconds(meta.mtime));
     }
+  }
+
+  /**
+   * Directory modes held back in rootless mode (path → the image's mode): the
+   * mtree records these, and finalizeModes() applies them after the walk.
+   */
+  readonly deferredModes = new Map<string, number>();
+
+  /** Applies the deferred directory modes, deepest first. */
+  async finalizeModes(): Promise<void> {
+    const depth = (p: string): number => (p === '' ? 0 : p.split('/').length);
+    for (const [rel, mode] of [...this.deferredModes].sort((a, b) => depth(b[0]) - depth(a[0]))) {
+      const st = await lstat(this.host(rel)).catch(() => undefined);
+      if (st?.isDirectory()) await chmod(this.host(rel), mode);
+    }
+    this.deferredModes.clear();
   }
 }

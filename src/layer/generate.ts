@@ -26,6 +26,8 @@ export interface GenerateOptions {
   /** SOURCE_DATE_EPOCH in seconds: newer mtimes are clamped to it. */
   clampMtime?: number;
   log?: Logger;
+  /** Modes to record instead of lstat's, by tar name ('.' for the root): a rootless tree opened up for reading. */
+  modeOverride?: Map<string, number>;
 }
 
 /** One layer being written: remembers inodes for hardlinks. */
@@ -45,7 +47,7 @@ export class LayerGenerator {
     const st = await lstat(hostPath, { bigint: true });
     const h = emptyHeader();
     h.name = name;
-    h.mode = Number(st.mode & 0o7777n);
+    h.mode = this.opts.modeOverride?.get(name) ?? Number(st.mode & 0o7777n);
     let sec = Number(st.mtimeNs / 1_000_000_000n);
     if (st.mtimeNs < 0n && st.mtimeNs % 1_000_000_000n !== 0n) sec -= 1;
     if (this.opts.clampMtime !== undefined && sec > this.opts.clampMtime) sec = this.opts.clampMtime;

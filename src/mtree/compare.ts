@@ -41,6 +41,7 @@ import {
   type ScannedFile,
   type WalkOptions,
 } from './walk.js';
+import { withUnprivAccess, type ModeOverride } from './unpriv.js';
 
 export interface MtreeKeyDifference {
   keyword: string;
@@ -72,6 +73,8 @@ export interface CompareOptions {
   exclude?: (relPath: string) => boolean;
   /** Known sha256 digests, as for `walkTree`. */
   digestHint?: WalkOptions['digestHint'];
+  /** The tree is already opened up (unpriv.ts): the original modes by walk key. */
+  modeOverride?: ModeOverride;
 }
 
 function keyOf(e: MtreeEntry): string {
@@ -171,44 +174,44 @@ export async function compareTree(root: string, manifest: MtreeEntry[], opts: Co
     if (!isExcluded(key)) expected.set(key, e);
   }
 
-  let walked: ScannedFile[];
-  try {
-    walked = await scanTree(root, { keywords, concurrency, exclude: opts.exclude });
-  } catch (err) {
-    throw wrap(`walk ${root}`, err);
-  }
+  const run = async (modeOverride?: ModeOverride): Promise<MtreeDifference[]> => {
+    const walked = await scanTree(root, { keywords, concurrency, exclude: opts.exclude, modeOverride });
 
-  const diffs: MtreeDifference[] = [];
-  const toHash: ScannedFile[] = [];
-  const noDigests = new Set(digestKws);
-  const none = new Set<string>();
-  const seen = new Set<string>();
-  for (const f of walked) {
-    seen.add(f.key);
-    const old = expected.get(f.key);
-    if (old === undefined) {
-      diffs.push({ ...differencePath(f.key), kind: 'extra', keys: [] });
-      continue;
+    const diffs: MtreeDifference[] = [];
+    const toHash: ScannedFile[] = [];
+    const noDigests = new Set(digestKws);
+    const none = new Set<string>();
+    const seen = new Set<string>();
+    for (const f of walked) {
+      seen.add(f.key);
+      const old = expected.get(f.key);
+      if (old === undefined) {
+        diffs.push({ ...differencePath(f.key), kind: 'extra', keys: [] });
+        continue;
+      }
+      const keys = compareKeywords(old.keywords, f.entry.keywords, keywords, noDigests);
+      if (f.entry.type === 'file' && digestKws.length > 0 && !keys.some((k) => k.keyword === 'size' || k.keyword === 'type')) {
+        toHash.push(f);
+      } else if (keys.length > 0) {
+        diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
+      }
     }
-    const keys = compareKeywords(old.keywords, f.entry.keywords, keywords, noDigests);
-    if (f.entry.type === 'file' && digestKws.length > 0 && !keys.some((k) => k.keyword === 'size' || k.keyword === 'type')) {
-      toHash.push(f);
-    } else if (keys.length > 0) {
-      diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
+    for (const key of expected.keys()) {
+      if (!seen.has(key)) diffs.push({ ...differencePath(key), kind: 'missing', keys: [] });
     }
-  }
-  for (const key of expected.keys()) {
-    if (!seen.has(key)) diffs.push({ ...differencePath(key), kind: 'missing', keys: [] });
-  }
 
-  try {
     await addDigests(toHash, keywords, new FileHasher(concurrency), opts.digestHint);
+    for (const f of toHash) {
+      const keys = compareKeywords(expected.get(f.key)!.keywords, f.entry.keywords, keywords, none);
+      if (keys.length > 0) diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
+    }
+    return diffs;
+  };
+  let diffs: MtreeDifference[];
+  try {
+    diffs = opts.modeOverride !== undefined ? await run(opts.modeOverride) : await withUnprivAccess(root, run);
   } catch (err) {
     throw wrap(`walk ${root}`, err);
-  }
-  for (const f of toHash) {
-    const keys = compareKeywords(expected.get(f.key)!.keywords, f.entry.keywords, keywords, none);
-    if (keys.length > 0) diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
   }
 
   const sortKey = (d: MtreeDifference): string => (d.pathBytes ?? Buffer.from(d.path, 'utf8')).toString('latin1');

@@ -37,6 +37,7 @@ import * as xattr from '@napi-rs/xattr';
 import { OcikitError, errnoCode, wrap } from '../errors.js';
 import { UMOCI_MTREE_KEYWORDS, type MtreeEntry, type MtreeType } from './spec.js';
 import { visEncode } from './vis.js';
+import { withUnprivAccess, type ModeOverride } from './unpriv.js';
 
 export interface WalkOptions {
   /** Keywords to compute, in output order (default umoci's). Synonyms (`sha256`, `xattrs`…) are accepted. */
@@ -328,7 +329,7 @@ function entryPath(key: string): { path: string; pathBytes?: Buffer } {
  */
 export async function scanTree(
   root: string,
-  opts: { keywords: readonly string[]; concurrency: number; exclude?: (relPath: string) => boolean },
+  opts: { keywords: readonly string[]; concurrency: number; exclude?: (relPath: string) => boolean; modeOverride?: ModeOverride },
 ): Promise<ScannedFile[]> {
   const kws = opts.keywords.filter((k) => DIGEST_ALGORITHMS[k] === undefined);
   const ids = kws.includes('uname') || kws.includes('gname') ? await loadIdNames() : undefined;
@@ -346,7 +347,7 @@ export async function scanTree(
         case 'uid': keywords.set(kw, st.uid.toString()); break;
         case 'gid': keywords.set(kw, st.gid.toString()); break;
         case 'nlink': keywords.set(kw, st.nlink.toString()); break;
-        case 'mode': keywords.set(kw, formatMode(Number(st.mode))); break;
+        case 'mode': keywords.set(kw, formatMode(opts.modeOverride?.get(key) ?? Number(st.mode))); break;
         case 'time': keywords.set(kw, `${sec}.${nsec.toString().padStart(9, '0')}`); break;
         case 'tar_time': keywords.set(kw, `${sec}.000000000`); break;
         case 'flags': keywords.set(kw, 'none'); break;
@@ -503,8 +504,11 @@ export async function walkTree(root: string, opts: WalkOptions = {}): Promise<Mt
   const concurrency = Math.max(1, opts.concurrency ?? 16);
   let files: ScannedFile[];
   try {
-    files = await scanTree(root, { keywords, concurrency, exclude: opts.exclude });
-    await addDigests(files, keywords, new FileHasher(concurrency), opts.digestHint);
+    files = await withUnprivAccess(root, async (modeOverride) => {
+      const scanned = await scanTree(root, { keywords, concurrency, exclude: opts.exclude, modeOverride });
+      await addDigests(scanned, keywords, new FileHasher(concurrency), opts.digestHint);
+      return scanned;
+    });
   } catch (err) {
     throw wrap(`walk ${root}`, err);
   }
