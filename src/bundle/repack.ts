@@ -38,6 +38,8 @@ export interface RepackOptions {
   refreshBundle?: boolean;
   log?: Logger;
   env?: NodeJS.ProcessEnv;
+  /** Called as work goes on: the phase, and for 'archive' the entries written so far of `total`. */
+  onProgress?: (p: { phase: 'compare' | 'archive'; done: number; total: number }) => void;
 }
 
 export interface RepackResult {
@@ -147,6 +149,7 @@ export async function repackBundle(layout: Layout, tag: string, bundle: string, 
     // A rootless bundle owned by an unprivileged user may hold directories it
     // cannot read: open them up for the diff and the archive (not as root).
     const { changes, layer } = await withOpenedTree(rootfs, async (modeOverride) => {
+      opts.onProgress?.({ phase: 'compare', done: 0, total: entries.length });
       const diffs = await compareTree(rootfs, entries, { exclude: excluded, modeOverride });
       const changes = await changesFrom(rootfs, diffs, excluded);
       collectGarbage();
@@ -158,7 +161,8 @@ export async function repackBundle(layout: Layout, tag: string, bundle: string, 
           : await storeLayer(layout, compression, async (out: Writable) => {
               const writer = new TarWriter(out);
               const gen = new LayerGenerator(writer, { mapOptions: meta.mapOptions, clampMtime: sde === undefined ? undefined : Number(unixSeconds(sde)), log: opts.log, modeOverride });
-              for (const c of changes) {
+              for (const [i, c] of changes.entries()) {
+                if (i % 100 === 0) opts.onProgress?.({ phase: 'archive', done: i, total: changes.length });
                 if (c.kind === 'delete') await gen.addWhiteout(c.path);
                 else await gen.addPath(c.path === '' ? rootfs : join(rootfs, c.path), c.path === '' ? '.' : c.path);
               }

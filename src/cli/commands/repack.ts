@@ -4,6 +4,7 @@ import { repackBundle } from '../../bundle/repack.js';
 import { parseCompress } from '../../image/add-layer.js';
 import { arrayFlag, booleanFlag, stringFlag } from '../flags.js';
 import { HistoryCommand } from '../options/history.js';
+import { repackProgress } from '../options/progress.js';
 
 export class RepackCommand extends HistoryCommand {
   static override paths = [['repack']];
@@ -25,6 +26,7 @@ export class RepackCommand extends HistoryCommand {
     const name = parseImageName(this.required(this.image, 'image'));
     const history = this.historyOptions();
     const compress = parseCompress(this.compress);
+    const progress = repackProgress();
     const layout = await Layout.open(name.layout);
     try {
       const r = await repackBundle(layout, name.tag, bundle!, {
@@ -34,9 +36,11 @@ export class RepackCommand extends HistoryCommand {
         noMaskVolumes: this.noMaskVolumes,
         refreshBundle: this.refreshBundle,
         log: this.context.log,
+        onProgress: progress?.update,
       });
       this.context.log.info(`new image manifest created: ${r.path[r.path.length - 1]!.digest} (${r.changes.length} changes)`);
     } finally {
+      progress?.done();
       await layout.close();
     }
     return 0;

@@ -23,3 +23,19 @@ export function layerProgress(stream: NodeJS.WriteStream = process.stderr): { up
     },
   };
 }
+
+/** Progress of repack on a terminal: the comparison, then entries archived. */
+export function repackProgress(stream: NodeJS.WriteStream = process.stderr): { update: (p: { phase: 'compare' | 'archive'; done: number; total: number }) => void; done: () => void } | undefined {
+  if (!stream.isTTY) return undefined;
+  let shown = false;
+  return {
+    update(p) {
+      shown = true;
+      const text = p.phase === 'compare' ? `comparing rootfs with ${p.total} mtree entries` : `writing layer: ${p.done}/${p.total} entries`;
+      stream.write(`\r\x1b[K${text}`);
+    },
+    done() {
+      if (shown) stream.write('\r\x1b[K');
+    },
+  };
+}
