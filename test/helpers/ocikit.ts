@@ -17,9 +17,10 @@ export function ocikitSync(args: string[], cwd: string): RunResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function ocikit(args: string[], cwd: string): Promise<RunResult> {
+/** Runs any program, collecting its output (env is added to the test's own). */
+export function runCommand(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OCIKIT, ...args], { cwd });
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -27,4 +28,8 @@ export function ocikit(args: string[], cwd: string): Promise<RunResult> {
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+export function ocikit(args: string[], cwd: string): Promise<RunResult> {
+  return runCommand(process.execPath, [OCIKIT, ...args], cwd);
 }
