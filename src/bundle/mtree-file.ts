@@ -67,7 +67,7 @@ export async function readBundleMtree(bundle: string, manifest: Descriptor): Pro
     text = await readFile(path, 'utf8');
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') {
-      throw new OcikitError('BUNDLE_EXISTS', `bundle ${bundle} has no mtree manifest ${mtreeName(manifest)}: it was not unpacked from this image`);
+      throw new OcikitError('VALIDATION_FAILED', `bundle ${bundle} has no mtree manifest ${mtreeName(manifest)}: it was not unpacked from this image`);
     }
     throw err;
   }

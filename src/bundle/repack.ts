@@ -26,6 +26,7 @@ import { withOpenedTree } from '../mtree/unpriv.js';
 import { LayerGenerator } from '../layer/generate.js';
 import { TarWriter } from '../layer/tar-writer.js';
 import type { Logger } from '../util/log.js';
+import { compareUtf8 } from '../util/byte-order.js';
 import { collectGarbage } from '../util/gc.js';
 import { readBundleMeta, writeBundleMeta } from './meta.js';
 import { readBundleMtree, removeBundleMtree, writeBundleMtree } from './mtree-file.js';
@@ -67,10 +68,6 @@ function under(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);
 }
 
-function bytewise(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 /** Turns mtree differences into the sorted list of layer entries. */
 export async function changesFrom(rootfs: string, diffs: MtreeDifference[], excluded: (rel: string) => boolean): Promise<Change[]> {
   const adds = new Set<string>();
@@ -103,23 +100,25 @@ export async function changesFrom(rootfs: string, diffs: MtreeDifference[], excl
       else adds.add(rel);
     } else adds.add(rel);
   }
-  deletes.sort(bytewise);
-  const kept: string[] = [];
-  for (const del of deletes) {
-    // Only the top-most deletion: a deleted (or no longer directory) ancestor already hides it.
-    if (kept.some((k) => under(del, k))) continue;
-    if ([...adds].some((a) => a !== '' && del.startsWith(`${a}/`) && !isDirAdd(diffs, a))) continue;
-    kept.push(del);
+  deletes.sort(compareUtf8); // parents before children
+  // Paths that were directories and are something else now: what was below them is gone with them.
+  const notDirs = new Set<string>();
+  for (const d of diffs) {
+    const t = d.kind === 'modified' ? d.keys.find((k) => k.keyword === 'type') : undefined;
+    if (t !== undefined && t.got !== 'dir') notDirs.add(stripDot(d.path));
   }
-  const out: Change[] = [...[...adds].map((path) => ({ path, kind: 'add' as const })), ...kept.map((path) => ({ path, kind: 'delete' as const }))];
-  return out.sort((a, b) => bytewise(a.path, b.path));
-}
-
-function isDirAdd(diffs: MtreeDifference[], rel: string): boolean {
-  const d = diffs.find((x) => stripDot(x.path) === rel);
-  if (d === undefined) return true;
-  const t = d.keys.find((k: { keyword: string; got?: string }) => k.keyword === 'type');
-  return t === undefined ? true : t.got === 'dir';
+  const kept = new Set<string>();
+  for (const del of deletes) {
+    // Only the top-most deletion: a deleted ancestor, or one that is no longer a directory, already hides it.
+    let hidden = false;
+    for (let i = del.indexOf('/'); i > 0 && !hidden; i = del.indexOf('/', i + 1)) {
+      const up = del.slice(0, i);
+      hidden = kept.has(up) || (adds.has(up) && notDirs.has(up));
+    }
+    if (!hidden) kept.add(del);
+  }
+  const out: Change[] = [...[...adds].map((path) => ({ path, kind: 'add' as const })), ...[...kept].map((path) => ({ path, kind: 'delete' as const }))];
+  return out.sort((a, b) => compareUtf8(a.path, b.path));
 }
 
 export async function repackBundle(layout: Layout, tag: string, bundle: string, opts: RepackOptions): Promise<RepackResult> {

@@ -91,6 +91,8 @@ export async function unpackBundle(layout: Layout, tag: string, bundle: string, 
     if (image.config.os !== undefined && image.config.os !== 'linux') {
       throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `image os is ${JSON.stringify(image.config.os)}: only linux images can be unpacked into a runtime bundle`);
     }
+    const st = await lstat(bundle).catch(() => undefined);
+    if (st !== undefined && !st.isDirectory()) throw new OcikitError('BUNDLE_EXISTS', `bundle ${bundle} exists and is not a directory`);
     const rootfs = join(bundle, 'rootfs');
     const configPath = join(bundle, 'config.json');
     for (const p of [rootfs, configPath]) {

@@ -15,6 +15,7 @@ import type { MapOptions } from '../runtime/id-map.js';
 import { LayerGenerator } from '../layer/generate.js';
 import { TarWriter } from '../layer/tar-writer.js';
 import type { Logger } from '../util/log.js';
+import { compareUtf8 } from '../util/byte-order.js';
 import { appendToTag, chooseCompression, readTagged, storeLayer, type CompressFlag } from './add-layer.js';
 import type { HistoryOptions } from './history.js';
 import type { DescriptorPath } from './resolve.js';
@@ -48,15 +49,11 @@ export function cleanTarget(target: string): string {
   return out.join('/');
 }
 
-function bytewise(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
-}
-
 async function addTree(gen: LayerGenerator, host: string, name: string): Promise<void> {
   await gen.addPath(host, name);
   const st = await lstat(host);
   if (!st.isDirectory()) return;
-  const names = (await readdir(host)).sort(bytewise);
+  const names = (await readdir(host)).sort(compareUtf8);
   for (const n of names) await addTree(gen, join(host, n), name === '.' ? n : `${name}/${n}`);
 }
 
@@ -70,7 +67,7 @@ export async function insertLayer(layout: Layout, fromTag: string, opts: InsertO
     try {
       await lstat(opts.source);
     } catch (err) {
-      throw new OcikitError('USAGE', `insert: cannot read source ${opts.source}: ${errnoCode(err) ?? (err as Error).message}`);
+      throw new OcikitError('USAGE', `cannot read source ${opts.source}: ${errnoCode(err) ?? (err as Error).message}`);
     }
   }
   const sde = sourceDateEpoch(opts.env);

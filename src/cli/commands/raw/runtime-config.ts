@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'clipanion';
-import { Layout, parseImageName } from '../../../index.js';
+import { Layout, OcikitError, parseImageName } from '../../../index.js';
+import { errnoCode } from '../../../errors.js';
 import { resolveImage } from '../../../bundle/unpack.js';
 import { runtimeConfig } from '../../../runtime/convert.js';
 import { encodeRuntimeConfig } from '../../../runtime/encode.js';
@@ -31,7 +32,9 @@ export class RawRuntimeConfigCommand extends MapCommand {
     } finally {
       await layout.close();
     }
-    await writeFile(out!, text);
+    await writeFile(out!, text).catch((err: unknown) => {
+      throw new OcikitError('IO', `cannot write ${out}: ${errnoCode(err) ?? (err as Error).message}`);
+    });
     return 0;
   }
 }
