@@ -8,7 +8,7 @@
  * It is the only place that knows about Go's syntax.
  */
 import { OcikitError } from '../errors.js';
-import { internalFor } from './flags.js';
+import { internalFor, specOf } from './flags.js';
 
 /** What argv.ts must know of a command: its paths and its options' arity. */
 /** A usage error found after the command was recognised: carries its path, so the message can name it. */
@@ -170,6 +170,9 @@ async function normaliseCommand(globals: GlobalFlags, command: CommandShape, pat
       booleans.set(internal, f.value === undefined ? true : parseBool(f.name, f.value));
     }
   }
-  for (const [internal, on] of booleans) if (on) options.push(`--${internal}`);
+  for (const [internal, on] of booleans) {
+    if (on) options.push(`--${internal}`);
+    else if (specOf(internal)?.defaultTrue) options.push(`--no-${internal}`);
+  }
   return { globals, command, path, argv: [...path, ...options, ...(positionals.length > 0 ? ['--', ...positionals] : [])], commandHelp };
 }

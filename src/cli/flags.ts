@@ -16,13 +16,15 @@ export interface FlagSpec {
   description: string;
   /** Other names for the same flag ("os" for "platform.os"). */
   aliases?: string[];
+  /** A boolean that is on unless `--name=false` is given (`--tls-verify`). */
+  defaultTrue?: boolean;
 }
 
 const SPECS: FlagSpec[] = [
   { go: 'image', kind: 'string', description: "OCI image URI of the form 'path[:tag]'" },
   { go: 'layout', kind: 'string', description: "path to an OCI image layout" },
   { go: 'tag', kind: 'string', description: 'new tag name (if empty, overwrite --image tag)' },
-  { go: 'json', kind: 'boolean', description: 'output the stat information as JSON' },
+  { go: 'json', kind: 'boolean', description: 'print JSON (stat: the information; pull and push: one progress event per line; tags: an object)' },
   { go: 'long', kind: 'boolean', description: 'also print each tag\'s manifest digest, size, created time and platform' },
   { go: 'no-history', kind: 'boolean', description: 'do not create a history entry' },
   { go: 'history.author', kind: 'string', description: 'author value for the history entry' },
@@ -62,6 +64,26 @@ const SPECS: FlagSpec[] = [
   { go: 'add-keywords', kind: 'array', description: 'keywords to add to those the manifest uses (comma or space separated)', aliases: ['K'] },
   { go: 'use-keywords', kind: 'array', description: 'only use these keywords (comma or space separated)', aliases: ['k'] },
   { go: 'umoci-keywords', kind: 'boolean', description: "use umoci's keyword set" },
+  { go: 'platform', kind: 'string', description: 'platform to pull from a multi-platform image: os/arch[/variant] (default: this host\'s)' },
+  { go: 'all-platforms', kind: 'boolean', description: 'keep the whole index and the images of every platform' },
+  { go: 'parallel-downloads', kind: 'string', description: 'how many blobs to download at once (default 4)' },
+  { go: 'parallel-uploads', kind: 'string', description: 'how many blobs to upload at once (default 4)' },
+  { go: 'chunk-size', kind: 'string', description: 'upload blobs in chunks of this many bytes (default: one request per blob)' },
+  { go: 'validate-cache', kind: 'boolean', description: 're-hash blobs already in the layout instead of trusting them' },
+  { go: 'preserve-digests', kind: 'boolean', description: "store the registry's manifests unchanged (no Docker to OCI conversion)" },
+  { go: 'username', kind: 'string', description: 'registry user name', aliases: ['u'] },
+  { go: 'password', kind: 'string', description: 'registry password or token (visible to other users of this machine: prefer --password-stdin)' },
+  { go: 'password-stdin', kind: 'boolean', description: 'read the password from standard input' },
+  { go: 'authfile', kind: 'string', description: 'credentials file to read and write (default: $REGISTRY_AUTH_FILE, else the docker config)' },
+  { go: 'ca-file', kind: 'string', description: "a PEM file of certificate authorities to trust besides the system's" },
+  { go: 'cert-dir', kind: 'string', description: 'directory of *.crt CAs and a *.cert/*.key client pair (default /etc/containers/certs.d/HOST, /etc/docker/certs.d/HOST)' },
+  { go: 'insecure', kind: 'boolean', description: 'allow plain HTTP and do not verify TLS certificates' },
+  { go: 'tls-verify', kind: 'boolean', description: 'require HTTPS and verify certificates (--tls-verify=false is --insecure)', defaultTrue: true },
+  { go: 'retry-times', kind: 'string', description: 'how many times to retry a failed request (default 5)' },
+  { go: 'quiet', kind: 'boolean', description: 'print no progress', aliases: ['q'] },
+  { go: 'raw', kind: 'boolean', description: 'print the manifest (or with --config the config) exactly as the registry sends it' },
+  { go: 'config', kind: 'boolean', description: "print the image's config instead of the summary" },
+  { go: 'all', kind: 'boolean', description: 'remove the credentials of every registry' },
 ];
 
 /** The clipanion name of a Go flag name: dots and underscores become dashes. */
@@ -108,5 +130,5 @@ export function arrayFlag(go: string) {
 /** A boolean flag field, false unless given. */
 export function booleanFlag(go: string) {
   const s = spec(go, 'boolean');
-  return Option.Boolean(`--${internalName(s.go)}`, false, { description: s.description });
+  return Option.Boolean(`--${internalName(s.go)}`, s.defaultTrue === true, { description: s.description });
 }

@@ -33,6 +33,13 @@ export const COMMAND_TABLE: Array<{ paths: string[][]; load: () => Promise<typeo
   { paths: [['raw', 'add-layer']], load: async () => (await import('./commands/raw/add-layer.js')).RawAddLayerCommand },
   { paths: [['raw', 'runtime-config'], ['raw', 'config']], load: async () => (await import('./commands/raw/runtime-config.js')).RawRuntimeConfigCommand },
   { paths: [['raw', 'mtree-validate']], load: async () => (await import('./commands/raw/mtree-validate.js')).RawMtreeValidateCommand },
+  { paths: [['pull']], load: async () => (await import('./commands/pull.js')).PullCommand },
+  { paths: [['push']], load: async () => (await import('./commands/push.js')).PushCommand },
+  { paths: [['inspect']], load: async () => (await import('./commands/inspect.js')).InspectCommand },
+  { paths: [['digest']], load: async () => (await import('./commands/digest.js')).DigestCommand },
+  { paths: [['tags']], load: async () => (await import('./commands/tags.js')).TagsCommand },
+  { paths: [['login']], load: async () => (await import('./commands/login.js')).LoginCommand },
+  { paths: [['logout']], load: async () => (await import('./commands/logout.js')).LogoutCommand },
 ];
 
 

@@ -43,7 +43,7 @@ interface AuthFile {
   credsStore?: string;
 }
 
-const HUB_KEY = 'https://index.docker.io/v1/';
+export const HUB_KEY = 'https://index.docker.io/v1/';
 
 /** The auth files to look in, in order. */
 export function authFiles(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -60,7 +60,7 @@ export function authKeys(registry: string): string[] {
   return [registry, `https://${registry}`, `http://${registry}`, `https://${registry}/v1/`, `https://${registry}/v2/`];
 }
 
-function normaliseKey(key: string): string {
+export function normaliseKey(key: string): string {
   return key.replace(/^https?:\/\//, '').replace(/\/+(v1|v2)?\/*$/, '');
 }
 
