@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A demo pipeline on an image this script builds itself, offline:
 # make an image from a directory, unpack it into a runtime bundle, edit the
-# rootfs, repack the edit as a new layer, configure, check and clean up.
+# rootfs, repack the edit as a new layer, configure, check and clean up; then,
+# if docker-registry is installed, push it to a loopback registry and pull it back.
 set -euo pipefail
 OCIKIT=${OCIKIT:-"$(cd "$(dirname "$0")/.." && pwd)/bin/ocikit"}
 work=$(mktemp -d)
@@ -37,4 +38,22 @@ test -f check/rootfs/etc/issue && test ! -e check/rootfs/etc/motd
 "$OCIKIT" validate --layout demo
 set +x
 if command -v skopeo >/dev/null; then skopeo inspect --config oci:demo:edited | head -20; fi
+
+# The registry bridge, when Debian's docker-registry is installed: push the
+# edited image to a registry on the loopback, and pull it back into a new layout.
+if command -v docker-registry >/dev/null; then
+  port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+  printf 'version: 0.1\nlog: {level: error}\nstorage: {filesystem: {rootdirectory: %s/registry}}\nhttp: {addr: 127.0.0.1:%s}\n' "$work" "$port" > registry.yml
+  docker-registry serve registry.yml >registry.log 2>&1 &
+  registry_pid=$!
+  trap 'kill "$registry_pid" 2>/dev/null; rm -rf "$work"' EXIT
+  for _ in $(seq 50); do node -e 'fetch(process.argv[1]).then(()=>{},()=>process.exit(1))' "http://127.0.0.1:$port/v2/" && break; sleep 0.1; done
+  set -x
+  "$OCIKIT" push --tls-verify=false --image demo:edited "127.0.0.1:$port/demo/app:edited"
+  "$OCIKIT" tags --tls-verify=false "127.0.0.1:$port/demo/app"
+  "$OCIKIT" pull --tls-verify=false "127.0.0.1:$port/demo/app:edited" --image pulled
+  "$OCIKIT" digest --tls-verify=false "127.0.0.1:$port/demo/app:edited"
+  "$OCIKIT" ls --layout pulled --long
+  set +x
+fi
 echo "demo: ok"
