@@ -292,7 +292,13 @@ function sniffMediaType(bytes: Buffer, contentType: string, what: string): strin
   if (body.schemaVersion === 1 || contentType === DockerMediaType.schema1 || contentType === DockerMediaType.schema1Signed) {
     throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `${what}: Docker schema 1 manifests are not supported (push the image again with a current docker, or convert it with skopeo)`);
   }
-  if (typeof body.mediaType === 'string' && body.mediaType !== '') return body.mediaType;
+  if (typeof body.mediaType === 'string' && body.mediaType !== '') {
+    const known = [MediaType.index, MediaType.manifest, DockerMediaType.manifestList, DockerMediaType.manifest] as string[];
+    if (known.includes(contentType) && known.includes(body.mediaType) && contentType !== body.mediaType) {
+      throw new OcikitError('REGISTRY', `${what}: the registry says ${contentType} but the manifest says ${body.mediaType}`);
+    }
+    return body.mediaType;
+  }
   if (contentType !== '' && contentType !== 'application/json' && contentType !== 'application/octet-stream') return contentType;
   if (Array.isArray(body.manifests)) return MediaType.index;
   if (Array.isArray(body.layers)) return MediaType.manifest;

@@ -52,6 +52,9 @@ export const DEFAULT_IDLE_TIMEOUT = 60_000;
 /** Errors worth trying again: the connection broke, not the request. */
 const TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
 
+/** OpenSSL's and Node's certificate verification failures. */
+const CERT_ERRORS = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME_INVALID/;
+
 export class TransportError extends OcikitError {
   constructor(
     message: string,
@@ -83,8 +86,13 @@ export function describeNetworkError(err: unknown, host: string): TransportError
     case 'ETIMEDOUT':
       what = 'timed out';
       break;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      what = 'TLS handshake failed (a plain-HTTP registry? then use --tls-verify=false)';
+      break;
     default:
-      what = (err as Error)?.message ?? String(err);
+      if (code !== undefined && CERT_ERRORS.test(code)) what = `certificate not trusted: ${code} (use --ca-file or --cert-dir, or --tls-verify=false)`;
+      else what = (err as Error)?.message ?? String(err);
   }
   return new TransportError(`${host}: ${what}`, transient, err);
 }
