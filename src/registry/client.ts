@@ -18,7 +18,7 @@ import type { Readable } from 'node:stream';
 import { OcikitError } from '../errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
-import { Transport, TransportError, discard, readBody, type HttpResponse, type TlsOptions } from './transport.js';
+import { Transport, TransportError, discard, readBody, type HttpRequest, type HttpResponse, type TlsOptions } from './transport.js';
 
 export interface ClientOptions {
   credentials?: Credentials | undefined;
@@ -32,6 +32,8 @@ export interface ClientOptions {
   userAgent?: string;
   /** Told about every retry, for progress output. */
   onRetry?: (message: string) => void;
+  /** Stops every exchange and retry (Ctrl-C); the operation then fails with "interrupted". */
+  signal?: AbortSignal;
 }
 
 export type Method = 'GET' | 'HEAD' | 'PUT' | 'POST' | 'PATCH' | 'DELETE';
@@ -100,6 +102,11 @@ export class RegistryClient {
     return this.origin!;
   }
 
+  /** One exchange, stopped by the client's signal. */
+  send(req: HttpRequest): Promise<HttpResponse> {
+    return this.transport.send({ ...req, signal: this.options.signal });
+  }
+
   /** `GET /v2/`: learns the scheme and the authentication challenge. */
   ping(): Promise<void> {
     this.pinged ??= this.doPing();
@@ -112,7 +119,7 @@ export class RegistryClient {
     for (const scheme of schemes) {
       const url = new URL(`${scheme}//${this.host}/v2/`);
       try {
-        const res = await this.withRetries('ping', () => this.transport.send({ method: 'GET', url, headers: this.baseHeaders() }));
+        const res = await this.withRetries('ping', () => this.send({ method: 'GET', url, headers: this.baseHeaders() }));
         discard(res);
         this.origin = new URL(`${scheme}//${this.host}`);
         if (res.status === 401) this.challenge = pickChallenge(res);
@@ -164,7 +171,7 @@ export class RegistryClient {
       const own = url.origin === this.origin!.origin;
       if (own && authorization !== undefined) headers['authorization'] = authorization;
       const body = req.body?.();
-      const res = await this.transport.send({ method: req.method, url, headers, ...(body === undefined ? {} : { body }) });
+      const res = await this.send({ method: req.method, url, headers, ...(body === undefined ? {} : { body }) });
       if (res.status === 401 && own && !reauthed) {
         const challenge = pickChallenge(res);
         if (challenge !== undefined) {
@@ -218,10 +225,16 @@ export class RegistryClient {
 
   /** Waits before retry `n` (0-based), telling onRetry. */
   async backoff(n: number, retryAfterMs: number | undefined, why: string): Promise<void> {
+    this.checkAborted();
     const exp = Math.min(this.retryMax, this.retryBase * 2 ** n);
     const delay = retryAfterMs ?? exp / 2 + Math.random() * (exp / 2);
     this.options.onRetry?.(`${why}; retrying in ${(delay / 1000).toFixed(1)} s (${n + 1}/${this.retries})`);
-    await sleep(delay);
+    await sleep(delay, undefined, this.options.signal ? { signal: this.options.signal } : {}).catch(() => this.checkAborted());
+  }
+
+  /** Throws "interrupted" once the signal has fired. */
+  checkAborted(): void {
+    if (this.options.signal?.aborted) throw new TransportError('interrupted', false);
   }
 
   get maxRetries(): number {
@@ -281,7 +294,7 @@ export class RegistryClient {
       }
     }
     const what = `${this.host}: token from ${url.origin}${url.pathname}`;
-    const res = await this.withRetries(what, () => this.transport.send({ method, url, headers, ...(body === undefined ? {} : { body }) }));
+    const res = await this.withRetries(what, () => this.send({ method, url, headers, ...(body === undefined ? {} : { body }) }));
     if (res.status === 401 || res.status === 403) {
       discard(res);
       throw new OcikitError('AUTH', creds !== undefined ? `${this.host}: authentication failed: wrong username or password (from ${creds.source})` : `${this.host}: the token server refused anonymous access`);

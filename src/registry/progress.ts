@@ -180,7 +180,8 @@ class BarProgress implements Progress {
 
   private draw(): void {
     if (this.bars.size === 0) return;
-    const width = Math.max(40, Math.min(((this.out as { columns?: number }).columns ?? 80) - 1, 120));
+    const columns = (this.out as { columns?: number }).columns;
+    const width = Math.min(Math.max(60, (columns || 100) - 1), 120);
     const elapsed = Math.max(0.001, (Date.now() - this.started) / 1000);
     const rate = this.totalDone / elapsed;
     const lines = [...this.bars].map(([digest, bar]) => line(short(digest), bar.done, bar.size, width, undefined));
@@ -197,7 +198,7 @@ function line(label: string, done: number, size: number, width: number, rate: nu
     const eta = Math.max(0, (size - done) / rate);
     tail += `  ${humanBytes(rate)}/s  ETA ${eta < 60 ? `${Math.ceil(eta)}s` : `${Math.floor(eta / 60)}m${String(Math.ceil(eta % 60)).padStart(2, '0')}s`}`;
   }
-  const barWidth = Math.max(10, width - label.length - tail.length - 6);
+  const barWidth = Math.max(20, width - 12 - tail.length - 6);
   const full = Math.round(frac * barWidth);
   return `${label.padEnd(12)} [${'='.repeat(full)}${' '.repeat(barWidth - full)}] ${tail}`;
 }

@@ -137,6 +137,7 @@ export class Repository {
         }
       } catch (err) {
         if (err instanceof OcikitError && !(err instanceof TransportError)) throw err;
+        this.client.checkAborted();
         const net = describeNetworkError(err, res.url.host);
         if (failures >= this.client.maxRetries) throw new OcikitError('NETWORK', `${what}: download failed after ${failures + 1} attempts: ${net.message}`);
         await this.client.backoff(failures++, undefined, `${what}: ${net.message} at byte ${received}`);

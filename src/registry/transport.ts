@@ -37,6 +37,8 @@ export interface HttpRequest {
   body?: Buffer | Readable;
   /** Milliseconds without any activity (connect, headers or body) before the exchange fails. */
   idleTimeout?: number;
+  /** Aborts the exchange, body included (Ctrl-C). */
+  signal?: AbortSignal | undefined;
 }
 
 export interface HttpResponse {
@@ -70,6 +72,7 @@ export class TransportError extends OcikitError {
 export function describeNetworkError(err: unknown, host: string): TransportError {
   if (err instanceof TransportError) return err;
   const code = errnoCode(err);
+  if (code === 'ABORT_ERR' || (err as Error)?.name === 'AbortError') return new TransportError('interrupted', false, err);
   const transient = code !== undefined ? TRANSIENT.has(code) : /socket hang up|aborted|premature/i.test(String((err as Error)?.message));
   let what: string;
   switch (code) {
@@ -154,7 +157,7 @@ export class Transport {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...req.headers };
       if (Buffer.isBuffer(req.body)) headers['content-length'] = req.body.length;
-      const r = mod.request(url, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent });
+      const r = mod.request(url, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent, ...(req.signal ? { signal: req.signal } : {}) });
       r.setTimeout(idle, () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       r.once('error', (err) => reject(describeNetworkError(err, url.host)));
       r.once('response', (res) => {

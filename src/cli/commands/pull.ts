@@ -44,6 +44,7 @@ export class PullCommand extends RegistryCommand {
     const progress = makeProgress(progressMode(this, this.context.stderr), this.context.stdout, this.context.stderr);
     opts.progress = progress;
     const repo = await this.repository(ref, (m) => progress.note(m));
+    const offSignals = this.onSignals();
     try {
       const result = await pullImage(repo, ref, name.layout, opts);
       progress.finish();
@@ -51,6 +52,7 @@ export class PullCommand extends RegistryCommand {
       progress.event('done', fields);
       if (!this.quiet && !this.json) this.context.stderr.write(`Stored ${fields.reference} as ${fields.image} (${result.descriptor.digest})\n`);
     } finally {
+      offSignals();
       progress.finish();
       repo.client.close();
     }

@@ -27,6 +27,7 @@ export class PushCommand extends RegistryCommand {
     const name = parseImageName(this.required(this.image, 'image'));
     const progress = makeProgress(progressMode(this, this.context.stderr), this.context.stdout, this.context.stderr);
     const repo = await this.repository(ref, (m) => progress.note(m));
+    const offSignals = this.onSignals();
     try {
       const result = await pushImage(repo, ref, name.layout, name.tag, {
         chunkSize: this.count(this.chunkSize, 'chunk-size', 0),
@@ -37,6 +38,7 @@ export class PushCommand extends RegistryCommand {
       if (this.json) progress.event('done', { reference: familiarReference(ref), digest: result.descriptor.digest, mediaType: result.descriptor.mediaType, uploaded: result.uploaded, mounted: result.mounted, existed: result.existed });
       else this.out(`${result.descriptor.digest}\n`);
     } finally {
+      offSignals();
       progress.finish();
       repo.client.close();
     }

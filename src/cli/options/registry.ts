@@ -74,10 +74,27 @@ export abstract class RegistryCommand extends BaseCommand {
     return findCredentials(registry, env);
   }
 
+  /**
+   * Aborted by the first SIGINT or SIGTERM, so a pull or push stops cleanly
+   * (a pull removes what it added); a second signal kills as usual.
+   */
+  protected readonly interrupt = new AbortController();
+
+  protected onSignals(): () => void {
+    const stop = (): void => this.interrupt.abort();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+  }
+
   protected async client(ref: Reference, onRetry?: (message: string) => void): Promise<RegistryClient> {
     const credentials = await this.credentials(ref.registry);
     return new RegistryClient(apiHost(ref), {
       credentials,
+      signal: this.interrupt.signal,
       tls: this.tlsOptions(),
       retries: this.count(this.retryTimes, 'retry-times', 5),
       userAgent: `ocikit/${ocikitVersion()}`,
