@@ -158,7 +158,7 @@ export class RegistryClient {
     const res = await this.withRetries(req.what, () => this.exchange(req));
     const ok = req.ok ?? [];
     if (ok.includes(res.status) || (req.ok === undefined && res.status >= 200 && res.status < 300)) return res;
-    throw await statusError(res, req.what, this.options.credentials !== undefined);
+    throw await statusError(res, req.what, this.options.credentials !== undefined, res.attempts);
   }
 
   /** One attempt: auth, the 401 dance, redirects. */
@@ -215,9 +215,10 @@ export class RegistryClient {
         await this.backoff(n, undefined, `${what}: ${err.message}`);
         continue;
       }
-      if (!RETRY_STATUS.has(res.status) || n >= this.retries) return res;
+      if (!RETRY_STATUS.has(res.status)) return res;
+      if (n >= this.retries) return Object.assign(res, { attempts: n + 1 });
       const retryAfter = parseRetryAfter(res.headers['retry-after']);
-      if (retryAfter !== undefined && retryAfter > this.retryMax) return res;
+      if (retryAfter !== undefined && retryAfter > this.retryMax) return Object.assign(res, { attempts: n + 1 });
       discard(res);
       await this.backoff(n, retryAfter, `${what}: ${res.status} ${httpText(res.status)}`);
     }
@@ -353,7 +354,7 @@ function httpText(status: number): string {
 }
 
 /** A one-line error from a failed response, using the distribution error body when there is one. */
-export async function statusError(res: HttpResponse, what: string, hadCredentials = false): Promise<OcikitError> {
+export async function statusError(res: HttpResponse, what: string, hadCredentials = false, attempts = 1): Promise<OcikitError> {
   let detail = '';
   try {
     const text = (await readBody(res, MAX_ERROR_BODY, what)).toString('utf8');
@@ -365,7 +366,7 @@ export async function statusError(res: HttpResponse, what: string, hadCredential
     // no usable body
   }
   const status = `${res.status} ${httpText(res.status)}`;
-  const text = detail === '' ? status : `${status} (${detail})`;
+  const text = (detail === '' ? status : `${status} (${detail})`) + (attempts > 1 ? ` (after ${attempts} attempts)` : '');
   if (res.status === 401) {
     return new OcikitError('AUTH', hadCredentials ? `${what}: authentication failed: ${text}` : `${what}: authentication required: ${text}`);
   }

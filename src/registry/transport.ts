@@ -46,6 +46,8 @@ export interface HttpResponse {
   headers: IncomingHttpHeaders;
   body: IncomingMessage;
   url: URL;
+  /** Set when retries ran out on this (retryable) status. */
+  attempts?: number;
 }
 
 const DEFAULT_CERT_DIRS = ['/etc/containers/certs.d', '/etc/docker/certs.d'];

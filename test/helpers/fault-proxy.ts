@@ -34,8 +34,12 @@ export type FaultKind =
   | { type: 'delay'; ms: number }
   /** answer 307 with Location on the storage origin (same path+query) */
   | { type: 'redirect'; to: 'storage' }
-  /** replace the upstream body (Content-Length fixed, other headers such as Docker-Content-Digest kept) */
-  | { type: 'rewrite'; body: (b: Buffer) => Buffer; contentType?: string };
+  /**
+   * replace the upstream body (Content-Length fixed, other headers such as
+   * Docker-Content-Digest kept unless `headers` sets them: a string replaces
+   * a header, null removes it; names in lower case)
+   */
+  | { type: 'rewrite'; body: (b: Buffer) => Buffer; contentType?: string; headers?: Record<string, string | null> };
 
 export interface Fault {
   /** the request method it applies to (case-insensitive); any when absent */
@@ -62,6 +66,8 @@ export interface ProxyLogEntry {
   origin: 'proxy' | 'storage';
   /** the type of the fault applied, if any */
   fault?: FaultKind['type'];
+  /** Date.now() when the request arrived */
+  at: number;
 }
 
 export interface FaultProxy {
@@ -212,6 +218,10 @@ export async function startFaultProxy(t: AfterHook, upstream: string, opts: Faul
           const body = kind.body(Buffer.concat(parts));
           headers['content-length'] = String(body.length);
           if (kind.contentType !== undefined) headers['content-type'] = kind.contentType;
+          for (const [k, v] of Object.entries(kind.headers ?? {})) {
+            if (v === null) delete headers[k];
+            else headers[k] = v;
+          }
           head(s, status, headers);
           res.end(body);
         });
@@ -257,7 +267,7 @@ export async function startFaultProxy(t: AfterHook, upstream: string, opts: Faul
       const method = req.method ?? 'GET';
       const path = req.url ?? '/';
       const authorization = req.headers.authorization;
-      const entry: ProxyLogEntry = { method, path, status: 0, authorization: authorization !== undefined, origin };
+      const entry: ProxyLogEntry = { method, path, status: 0, authorization: authorization !== undefined, origin, at: Date.now() };
       if (req.headers.range !== undefined) entry.range = req.headers.range;
       log.push(entry);
       let auth = authorization;
