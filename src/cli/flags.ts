@@ -75,7 +75,7 @@ const SPECS: FlagSpec[] = [
   { go: 'password', kind: 'string', description: 'registry password or token (visible to other users of this machine: prefer --password-stdin)' },
   { go: 'password-stdin', kind: 'boolean', description: 'read the password from standard input' },
   { go: 'authfile', kind: 'string', description: 'credentials file to read and write (default: $REGISTRY_AUTH_FILE, else the docker config)' },
-  { go: 'ca-file', kind: 'string', description: "a PEM file of certificate authorities to trust besides the system's" },
+  { go: 'ca-file', kind: 'string', description: "a PEM file of certificate authorities to trust besides Node's and the system's" },
   { go: 'cert-dir', kind: 'string', description: 'directory of *.crt CAs and a *.cert/*.key client pair (default /etc/containers/certs.d/HOST, /etc/docker/certs.d/HOST)' },
   { go: 'insecure', kind: 'boolean', description: 'allow plain HTTP and do not verify TLS certificates' },
   { go: 'tls-verify', kind: 'boolean', description: 'require HTTPS and verify certificates (--tls-verify=false is --insecure)', defaultTrue: true },

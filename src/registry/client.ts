@@ -77,6 +77,7 @@ export class RegistryClient {
   private challenge: Challenge | undefined;
   private pinged: Promise<void> | undefined;
   private readonly tokens = new Map<string, CachedToken>();
+  private readonly fetching = new Map<string, Promise<CachedToken>>();
   private readonly retries: number;
   private readonly retryBase: number;
   private readonly retryMax: number;
@@ -259,7 +260,13 @@ export class RegistryClient {
     const key = scopeKey(scopes);
     const cached = this.tokens.get(key);
     if (cached !== undefined && cached.expires > Date.now()) return `Bearer ${cached.token}`;
-    const token = await this.fetchToken(challenge, scopes);
+    // Requests in parallel (blob uploads) share one fetch per scope set.
+    let pending = this.fetching.get(key);
+    if (pending === undefined) {
+      pending = this.fetchToken(challenge, scopes).finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    const token = await pending;
     this.tokens.set(key, token);
     return `Bearer ${token.token}`;
   }

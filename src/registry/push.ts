@@ -99,7 +99,7 @@ export async function pushImage(repo: Repository, ref: Reference, layoutPath: st
       });
       for (const m of manifests) {
         const isTop = m.desc.digest === top.digest;
-        const reference = isTop && ref.digest === undefined ? ref.tag! : m.desc.digest;
+        const reference = isTop ? (ref.tag ?? m.desc.digest) : m.desc.digest;
         progress?.note(`Writing manifest ${isTop ? reference : m.desc.digest}`);
         await repo.putManifest(reference, m.bytes, m.desc.mediaType);
       }

@@ -6,7 +6,8 @@
  * cannot take TLS options (a private CA, client certificates, unverified TLS)
  * without the separate undici package; node:https takes them per agent.
  *
- * TLS per registry host, as containers/image does: the system CAs, plus
+ * TLS per registry host, as containers/image does: Node's CAs and the
+ * system's bundle (`/etc/ssl/certs/ca-certificates.crt`, or SSL_CERT_FILE), plus
  * every `*.crt` of the host's certificate directory (`--cert-dir DIR`, else
  * `/etc/containers/certs.d/HOST` and `/etc/docker/certs.d/HOST`), plus
  * `--ca-file`; a `NAME.cert` with its `NAME.key` there is the client
@@ -95,6 +96,11 @@ export function describeNetworkError(err: unknown, host: string): TransportError
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
       what = 'TLS handshake failed (a plain-HTTP registry? then use --tls-verify=false)';
       break;
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE':
+      what = `the registry requires a client certificate it accepts (${code}; put a NAME.cert and NAME.key pair in --cert-dir)`;
+      break;
     default:
       if (code !== undefined && CERT_ERRORS.test(code)) what = `certificate not trusted: ${code} (use --ca-file or --cert-dir, or --tls-verify=false)`;
       else what = (err as Error)?.message ?? String(err);
@@ -120,7 +126,9 @@ function certFiles(dir: string): { cas: Buffer[]; cert?: Buffer; key?: Buffer } 
 
 /** The HTTPS agent options for a registry host. */
 export function tlsAgentOptions(host: string, tls: TlsOptions): https.AgentOptions {
-  const dirs = tls.certDir !== undefined ? [tls.certDir] : DEFAULT_CERT_DIRS.map((d) => join(d, host));
+  // Docker Hub's directory is named for docker.io, the name users know it by.
+  const names = host === 'registry-1.docker.io' ? ['docker.io', host] : [host];
+  const dirs = tls.certDir !== undefined ? [tls.certDir] : DEFAULT_CERT_DIRS.flatMap((d) => names.map((n) => join(d, n)));
   const extra: Buffer[] = [];
   let cert: Buffer | undefined;
   let key: Buffer | undefined;
@@ -137,9 +145,29 @@ export function tlsAgentOptions(host: string, tls: TlsOptions): https.AgentOptio
     }
   }
   const opts: https.AgentOptions = { keepAlive: true, maxSockets: 16, rejectUnauthorized: tls.insecure !== true };
-  if (extra.length > 0) opts.ca = [...rootCertificates, ...extra.map((b) => b.toString('utf8'))];
+  // Giving `ca` replaces Node's trust list, so the system's and NODE_EXTRA_CA_CERTS go in again.
+  const system = systemCas();
+  if (extra.length > 0 || system.length > 0) opts.ca = [...rootCertificates, ...system, ...extra.map((b) => b.toString('utf8'))];
   if (cert !== undefined) Object.assign(opts, { cert, key });
   return opts;
+}
+
+/**
+ * The system's CA bundle (Debian's ca-certificates, or SSL_CERT_FILE) and
+ * NODE_EXTRA_CA_CERTS, which Node adds to its own list only when no `ca` is given.
+ */
+function systemCas(): string[] {
+  const files = [process.env['SSL_CERT_FILE'] || '/etc/ssl/certs/ca-certificates.crt', process.env['NODE_EXTRA_CA_CERTS']];
+  const out: string[] = [];
+  for (const f of files) {
+    if (!f) continue;
+    try {
+      out.push(readFileSync(f, 'utf8'));
+    } catch {
+      // absent: nothing to add
+    }
+  }
+  return out;
 }
 
 /** Agents for one registry host (and the hosts it redirects to). */

@@ -3,8 +3,8 @@ import { OcikitError } from '../../errors.js';
 import { isIndexType } from '../../oci/media-types.js';
 import { hostPlatform } from '../../oci/platform.js';
 import type { ImageConfig, Index, Manifest } from '../../oci/types.js';
-import { availablePlatforms, choosePlatform, formatPlatform, parseManifestJson, parsePlatform } from '../../registry/manifests.js';
-import { formatReference } from '../../registry/reference.js';
+import { availablePlatforms, choosePlatform, dockerConfigToOci, formatPlatform, parseManifestJson, parsePlatform } from '../../registry/manifests.js';
+import { familiarReference, formatReference } from '../../registry/reference.js';
 import { fetchSmall } from '../../registry/pull.js';
 import { booleanFlag, stringFlag } from '../flags.js';
 import { RegistryCommand } from '../options/registry.js';
@@ -27,7 +27,7 @@ export class InspectCommand extends RegistryCommand {
     const ref = this.reference(text!);
     const repo = await this.repository(ref);
     try {
-      const label = text!;
+      const label = familiarReference(ref);
       const top = await repo.getManifest(ref.digest ?? ref.tag!, label);
       if (this.raw && !this.config) {
         this.context.stdout.write(top.bytes);
@@ -45,7 +45,8 @@ export class InspectCommand extends RegistryCommand {
       const configBytes = await fetchSmall(repo, m.config);
       if (this.config) {
         if (this.raw) this.context.stdout.write(configBytes);
-        else this.out(`${JSON.stringify(JSON.parse(configBytes.toString('utf8')), null, 4)}\n`);
+        // As skopeo: the config as image-spec's struct (Docker-only fields dropped), indented.
+        else this.out(`${JSON.stringify(JSON.parse(dockerConfigToOci(configBytes, `config ${m.config.digest}`).toString('utf8')), null, 4)}\n`);
         return 0;
       }
       const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig & { docker_version?: string; variant?: string };

@@ -1,17 +1,17 @@
 import { Command } from 'clipanion';
 import { OcikitError } from '../../errors.js';
 import { storeCredentials } from '../../registry/credential-store.js';
-import { RegistryClient } from '../../registry/client.js';
-import { apiHost, parseReference } from '../../registry/reference.js';
+import { parseReference } from '../../registry/reference.js';
 import { canPrompt, prompt } from '../options/prompt.js';
 import { RegistryCommand } from '../options/registry.js';
-import { ocikitVersion } from '../../index.js';
 
 /** "https://index.docker.io/v1/", "localhost:5000", "quay.io" → the registry host as references name it. */
 export function registryArgument(text: string): string {
   const host = text.replace(/^[a-z]+:\/\//, '').replace(/\/.*$/, '');
   if (host === '') throw new OcikitError('USAGE', `invalid registry ${JSON.stringify(text)}`);
-  return parseReference(`${host}/x`).registry === 'docker.io' || host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
+  if (['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(host.toLowerCase())) return 'docker.io';
+  parseReference(`${host}/x`); // refuses what no reference could name
+  return host;
 }
 
 export class LoginCommand extends RegistryCommand {
@@ -37,12 +37,7 @@ export class LoginCommand extends RegistryCommand {
       password = await prompt('Password: ', true);
     }
     if (username === '' || password === '') throw new OcikitError('USAGE', 'the user name and the password must not be empty');
-    const client = new RegistryClient(apiHost({ registry, repository: 'x' }), {
-      credentials: { username, password, source: 'login' },
-      tls: this.tlsOptions(),
-      retries: this.count(this.retryTimes, 'retry-times', 5),
-      userAgent: `ocikit/${ocikitVersion()}`,
-    });
+    const client = await this.client({ registry, repository: 'x' }, undefined, { username, password, source: 'login' });
     try {
       await client.checkLogin();
     } finally {

@@ -1,6 +1,5 @@
 import { Command } from 'clipanion';
 import { OcikitError } from '../../errors.js';
-import { familiarReference } from '../../registry/reference.js';
 import { booleanFlag } from '../flags.js';
 import { RegistryCommand } from '../options/registry.js';
 
@@ -25,7 +24,7 @@ export class TagsCommand extends RegistryCommand {
     try {
       const tags = await repo.listTags();
       if (this.json) {
-        const name = familiarReference({ registry: ref.registry, repository: ref.repository });
+        const name = `${ref.registry}/${ref.repository}`;
         this.out(`${JSON.stringify({ Repository: name, Tags: tags }, null, 4)}\n`);
       } else if (tags.length > 0) this.out(`${tags.join('\n')}\n`);
     } finally {

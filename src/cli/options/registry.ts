@@ -16,6 +16,12 @@ import type { TlsOptions } from '../../registry/transport.js';
 import { BaseCommand } from '../base-command.js';
 import { booleanFlag, stringFlag } from '../flags.js';
 
+/** `OCIKIT_RETRY_BASE_MS`: the first backoff delay (tests make it short). */
+function retryBase(): { retryBaseMs?: number } {
+  const v = Number(process.env['OCIKIT_RETRY_BASE_MS']);
+  return process.env['OCIKIT_RETRY_BASE_MS'] && Number.isFinite(v) && v >= 0 ? { retryBaseMs: v } : {};
+}
+
 export abstract class RegistryCommand extends BaseCommand {
   username = stringFlag('username');
   password = stringFlag('password');
@@ -90,15 +96,15 @@ export abstract class RegistryCommand extends BaseCommand {
     };
   }
 
-  protected async client(ref: Reference, onRetry?: (message: string) => void): Promise<RegistryClient> {
-    const credentials = await this.credentials(ref.registry);
+  protected async client(ref: Reference, onRetry?: (message: string) => void, given?: Credentials): Promise<RegistryClient> {
+    const credentials = given ?? (await this.credentials(ref.registry));
     return new RegistryClient(apiHost(ref), {
       credentials,
       signal: this.interrupt.signal,
       tls: this.tlsOptions(),
       retries: this.count(this.retryTimes, 'retry-times', 5),
       userAgent: `ocikit/${ocikitVersion()}`,
-      ...(process.env['OCIKIT_RETRY_BASE_MS'] ? { retryBaseMs: Number(process.env['OCIKIT_RETRY_BASE_MS']) } : {}),
+      ...retryBase(),
       ...(onRetry ? { onRetry } : {}),
     });
   }
