@@ -17,16 +17,25 @@ export function ocikitSync(args: string[], cwd: string): RunResult {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs any program, collecting its output (env is added to the test's own). */
-export function runCommand(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): Promise<RunResult> {
+/**
+ * Runs any program, collecting its output. `env` is added to the test's own,
+ * unless `exactEnv` is given; `input` goes to a piped standard input (so
+ * never a terminal), which is otherwise ignored.
+ */
+export function runCommand(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, opts: { input?: string; exactEnv?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env } });
+    const piped = opts.input !== undefined;
+    const child = spawn(cmd, args, { cwd, env: opts.exactEnv ?? { ...process.env, ...env }, stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
+    if (piped) {
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input);
+    }
   });
 }
 

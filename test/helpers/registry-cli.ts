@@ -3,9 +3,8 @@
  * no stored credentials or CA settings of the machine's, fast retries, and a
  * blob-sources cache in the test's directory.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { OCIKIT, type RunResult } from './ocikit.js';
+import { OCIKIT, runCommand, type RunResult } from './ocikit.js';
 
 /**
  * HOME and DOCKER_CONFIG in `home`; no REGISTRY_AUTH_FILE, XDG_RUNTIME_DIR or
@@ -23,15 +22,5 @@ export function cleanEnv(home: string, extra: Record<string, string | undefined>
 
 /** Runs ocikit with exactly `env`; `input` goes to a piped (so never a terminal) standard input. */
 export function cliWithEnv(args: string[], cwd: string, env: NodeJS.ProcessEnv, input = ''): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [OCIKIT, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-  });
+  return runCommand(process.execPath, [OCIKIT, ...args], cwd, {}, { input, exactEnv: env });
 }
