@@ -146,8 +146,9 @@ export function tlsAgentOptions(host: string, tls: TlsOptions): https.AgentOptio
   }
   const opts: https.AgentOptions = { keepAlive: true, maxSockets: 16, rejectUnauthorized: tls.insecure !== true };
   // Giving `ca` replaces Node's trust list, so the system's and NODE_EXTRA_CA_CERTS go in again.
-  const system = systemCas();
-  if (extra.length > 0 || system.length > 0) opts.ca = [...rootCertificates, ...system, ...extra.map((b) => b.toString('utf8'))];
+  // Nothing is verified with `insecure`: loading the CAs would only cost time.
+  const system = tls.insecure ? [] : systemCas();
+  if (!tls.insecure && (extra.length > 0 || system.length > 0)) opts.ca = [...rootCertificates, ...system, ...extra.map((b) => b.toString('utf8'))];
   if (cert !== undefined) Object.assign(opts, { cert, key });
   return opts;
 }
@@ -172,11 +173,21 @@ function systemCas(): string[] {
 
 /** Agents for one registry host (and the hosts it redirects to). */
 export class Transport {
-  private readonly httpsAgent: https.Agent;
+  private https: https.Agent | undefined;
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
-  constructor(host: string, readonly tls: TlsOptions) {
-    this.httpsAgent = new https.Agent(tlsAgentOptions(host, tls));
+  constructor(
+    private readonly host: string,
+    readonly tls: TlsOptions,
+  ) {
+    // Fail early on a bad --ca-file or cert dir, but build the TLS context
+    // (tens of ms with the system bundle) only when HTTPS is used.
+    if (tls.caFile !== undefined || tls.certDir !== undefined) this.httpsAgent;
+  }
+
+  private get httpsAgent(): https.Agent {
+    this.https ??= new https.Agent(tlsAgentOptions(this.host, this.tls));
+    return this.https;
   }
 
   send(req: HttpRequest): Promise<HttpResponse> {
@@ -205,7 +216,7 @@ export class Transport {
   }
 
   close(): void {
-    this.httpsAgent.destroy();
+    this.https?.destroy();
     this.httpAgent.destroy();
   }
 }
