@@ -1,9 +1,9 @@
 /**
  * Finding stored registry credentials the way docker, podman and skopeo do.
  *
- * Files, first match wins: `$REGISTRY_AUTH_FILE` (or, when unset,
- * `$XDG_RUNTIME_DIR/containers/auth.json`), then `$DOCKER_CONFIG/config.json`
- * (or `~/.docker/config.json`). In each file: a `credHelpers` entry for the
+ * Files, first match wins: `$REGISTRY_AUTH_FILE` alone when set; else
+ * `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`,
+ * then `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`). In each file: a `credHelpers` entry for the
  * registry names a `docker-credential-<name>` program; else an `auths` entry
  * (keys may be bare hosts or URLs; Docker Hub's is
  * `https://index.docker.io/v1/`) gives `auth` (base64 of user:password),
@@ -45,12 +45,19 @@ interface AuthFile {
 
 export const HUB_KEY = 'https://index.docker.io/v1/';
 
-/** The auth files to look in, in order. */
+/**
+ * The auth files to look in, in order, as containers/image does: a file the
+ * user named (`--authfile`, or `$REGISTRY_AUTH_FILE`) is the only one;
+ * otherwise `$XDG_RUNTIME_DIR/containers/auth.json`,
+ * `$XDG_CONFIG_HOME/containers/auth.json` (`~/.config/…`) and the docker config.
+ */
 export function authFiles(env: NodeJS.ProcessEnv = process.env): string[] {
+  if (env['REGISTRY_AUTH_FILE']) return [env['REGISTRY_AUTH_FILE']];
+  const home = env['HOME'] || homedir();
   const files: string[] = [];
-  if (env['REGISTRY_AUTH_FILE']) files.push(env['REGISTRY_AUTH_FILE']);
-  else if (env['XDG_RUNTIME_DIR']) files.push(join(env['XDG_RUNTIME_DIR'], 'containers', 'auth.json'));
-  files.push(join(env['DOCKER_CONFIG'] || join(env['HOME'] || homedir(), '.docker'), 'config.json'));
+  if (env['XDG_RUNTIME_DIR']) files.push(join(env['XDG_RUNTIME_DIR'], 'containers', 'auth.json'));
+  files.push(join(env['XDG_CONFIG_HOME'] || join(home, '.config'), 'containers', 'auth.json'));
+  files.push(join(env['DOCKER_CONFIG'] || join(home, '.docker'), 'config.json'));
   return files;
 }
 

@@ -42,13 +42,15 @@ test('auths: base64 auth, username/password, URL keys, Docker Hub key', async (t
   assert.equal(await findCredentials('other.example', env), undefined);
 });
 
-test('REGISTRY_AUTH_FILE comes before the docker config', async (t) => {
+test('REGISTRY_AUTH_FILE (or --authfile) is the only file read when set; else the containers files, then the docker config', async (t) => {
   const { dir, env } = await setup(t);
   await writeFile(join(dir, 'docker', 'config.json'), JSON.stringify({ auths: { 'r.example': { auth: b64('docker:1') } } }));
   await writeFile(join(dir, 'auth.json'), JSON.stringify({ auths: { 'r.example': { auth: b64('podman:2') } } }));
   assert.equal((await findCredentials('r.example', { ...env, REGISTRY_AUTH_FILE: join(dir, 'auth.json') }))?.username, 'podman');
   assert.equal((await findCredentials('r.example', env))?.username, 'docker');
-  assert.deepEqual(authFiles({ HOME: '/h', XDG_RUNTIME_DIR: '/run/user/1' }), ['/run/user/1/containers/auth.json', '/h/.docker/config.json']);
+  assert.equal(await findCredentials('r.example', { ...env, REGISTRY_AUTH_FILE: join(dir, 'missing.json') }), undefined);
+  assert.deepEqual(authFiles({ HOME: '/h', XDG_RUNTIME_DIR: '/run/user/1' }), ['/run/user/1/containers/auth.json', '/h/.config/containers/auth.json', '/h/.docker/config.json']);
+  assert.deepEqual(authFiles({ HOME: '/h', REGISTRY_AUTH_FILE: '/a.json', XDG_RUNTIME_DIR: '/run/user/1' }), ['/a.json']);
 });
 
 test('credHelpers and credsStore run docker-credential-<name> get', async (t) => {
