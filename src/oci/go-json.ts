@@ -14,7 +14,7 @@
 import { OcikitError } from '../errors.js';
 import { formatRfc3339Nano, isGoTime, parseRfc3339, type GoTime } from './go-time.js';
 
-export type GoKind = 'config' | 'manifest' | 'index' | 'descriptor' | 'layout' | 'platform';
+export type GoKind = 'config' | 'config-v1.0' | 'manifest' | 'index' | 'descriptor' | 'layout' | 'platform';
 
 /** A Go type as far as JSON cares. `unit` is struct{} (set members of ExposedPorts and Volumes). */
 type GoType =
@@ -101,10 +101,28 @@ const IMAGE = struct({
   rootfs: { k: 'struct', s: struct({ type: STRING, diff_ids: STRINGS }) },
   'history?': { k: 'slice', of: { k: 'struct', s: HISTORY } },
 });
+/**
+ * image-spec 1.0's Image, where `variant` follows `architecture` and comes
+ * before `os` (1.1 embeds Platform instead): the order skopeo 1.9 (Debian's)
+ * writes a converted Docker config in. `os.version` and `os.features`,
+ * which 1.0 lacks, are kept after `os` rather than dropped.
+ */
+const IMAGE_V1_0 = struct({
+  'created?': TIME,
+  'author?': STRING,
+  architecture: STRING,
+  'variant?': STRING,
+  os: STRING,
+  'os.version?': STRING,
+  'os.features?': STRINGS,
+  'config?': { k: 'struct', s: IMAGE_CONFIG },
+  rootfs: { k: 'struct', s: struct({ type: STRING, diff_ids: STRINGS }) },
+  'history?': { k: 'slice', of: { k: 'struct', s: HISTORY } },
+});
 const LAYOUT = struct({ imageLayoutVersion: STRING });
 
 const ROOTS: Record<GoKind, StructDef> = {
-  config: IMAGE, manifest: MANIFEST, index: INDEX, descriptor: DESCRIPTOR, layout: LAYOUT, platform: PLATFORM,
+  config: IMAGE, 'config-v1.0': IMAGE_V1_0, manifest: MANIFEST, index: INDEX, descriptor: DESCRIPTOR, layout: LAYOUT, platform: PLATFORM,
 };
 
 const INT64_MAX = (1n << 63n) - 1n;

@@ -112,7 +112,8 @@ export function dockerManifestToOci(m: Manifest, config: Descriptor): Buffer {
 /**
  * A Docker image config as an OCI one: decoded into image-spec's struct and
  * encoded again like Go's json.Marshal, as skopeo does; Docker-only fields
- * (container_config, docker_version, …) are dropped.
+ * (container_config, docker_version, …) are dropped. The field order is
+ * image-spec 1.0's, as Debian's skopeo 1.9 writes it (go-json.ts).
  */
 export function dockerConfigToOci(bytes: Buffer, what: string): Buffer {
   let value: unknown;
@@ -121,7 +122,7 @@ export function dockerConfigToOci(bytes: Buffer, what: string): Buffer {
   } catch {
     throw new OcikitError('REGISTRY', `${what}: malformed config JSON`);
   }
-  return Buffer.from(encodeGo('config', value).slice(0, -1));
+  return Buffer.from(encodeGo('config-v1.0', value).slice(0, -1));
 }
 
 /** A Docker manifest list as an OCI index, with the given (already converted) children. */

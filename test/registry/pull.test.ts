@@ -119,3 +119,19 @@ test('pull by digest, into an explicit tag; progress lines when not a terminal, 
   assert.equal(q.stderr, '');
   assert.equal(q.stdout, '');
 });
+
+test('a Docker manifest list with --all-platforms becomes the OCI index skopeo --all makes, byte for byte', { skip }, async (t) => {
+  const reg = await startRegistry(t);
+  const img = await multiImage(t);
+  skopeo('copy', '--quiet', '--all', '--format', 'v2s2', '--dest-tls-verify=false', `oci:${img.root}:${img.tag}`, `docker://${reg.host}/list:1`);
+  const raw = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/list:1`)) as { mediaType: string };
+  assert.equal(raw.mediaType, 'application/vnd.docker.distribution.manifest.list.v2+json');
+  const tmp = await makeTmpDir(t);
+  skopeo('copy', '--quiet', '--all', '--src-tls-verify=false', `docker://${reg.host}/list:1`, `oci:${tmp.path}/sk:1`);
+  await pull(tmp.path, `${reg.host}/list:1`, '--image', 'oc', '--all-platforms');
+  assert.deepEqual(await blobNames(join(tmp.path, 'oc')), await blobNames(join(tmp.path, 'sk')));
+  assert.equal((await indexOf(join(tmp.path, 'oc'))).manifests[0]!.digest, (await indexOf(join(tmp.path, 'sk'))).manifests[0]!.digest);
+  await pull(tmp.path, `${reg.host}/list:1`, '--image', 'one', '--platform', 'linux/arm/v7');
+  skopeo('copy', '--quiet', '--override-arch', 'arm', '--override-variant', 'v7', '--src-tls-verify=false', `docker://${reg.host}/list:1`, `oci:${tmp.path}/skone:1`);
+  assert.deepEqual(await blobNames(join(tmp.path, 'one')), await blobNames(join(tmp.path, 'skone')));
+});
