@@ -18,7 +18,9 @@
 #   SCALE   passed to make-images.sh when it builds them (default 1)
 #   RUNS    runs per tool and case (default 3)
 #   CASES   subset of: unpack-distro repack-distro raw-unpack-distro
-#           unpack-small repack-small unpack-large   (default: all)
+#           unpack-small repack-small unpack-large
+#           extract-distro extract-small extract-large (ocikit extract
+#           against umoci raw unpack)   (default: the first six)
 #   EDITS   files modified before each repack (default 2000)
 # A repack case edits the bundle its image's unpack case just made (when both
 # are in CASES), so the untimed unpack is not paid twice.
@@ -112,6 +114,17 @@ run_case() { # CASE TOOL RUN
 		timed "$c" "$tool" "$run" "$x" raw unpack --image "$IMAGES/$img:$img" "$b" || return 0
 		clean "$b"
 		;;
+	extract-*)
+		# umoci's nearest command is raw unpack (the layers only, no bundle)
+		clean "$b"
+		if [ "$tool" = umoci ]; then
+			timed "$c" "$tool" "$run" "$x" raw unpack --image "$IMAGES/$img:$img" "$b" || return 0
+		else
+			timed "$c" "$tool" "$run" "$x" extract "oci:$IMAGES/$img:$img" "$b" || return 0
+		fi
+		if [ "$run" = 1 ]; then NOTE[$c.$tool.tree]=$(tree_summary "$b"); fi
+		clean "$b"
+		;;
 	repack-*)
 		# untimed: the bundle of this round's unpack case (or a fresh unpack
 		# with the same tool), edited; timed: repack to a new tag
@@ -134,7 +147,7 @@ run_case() { # CASE TOOL RUN
 	esac
 }
 
-needs_for() { case "$1" in unpack-*) echo unpack ;; raw-unpack-*) echo "raw unpack" ;; repack-*) echo repack ;; esac; }
+needs_for() { case "$1" in unpack-*) echo unpack ;; raw-unpack-*) echo "raw unpack" ;; extract-*) echo extract ;; repack-*) echo repack ;; esac; }
 
 declare -A HAVE
 for c in $CASES; do

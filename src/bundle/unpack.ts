@@ -21,6 +21,7 @@ import { encodeRuntimeConfig } from '../runtime/encode.js';
 import { writeBundleMeta } from './meta.js';
 import { writeBundleMtree } from './mtree-file.js';
 import type { Logger } from '../util/log.js';
+import { pathExists } from '../util/path-exists.js';
 
 export interface UnpackOptions {
   mapOptions: MapOptions;
@@ -43,22 +44,13 @@ export async function resolveImage(layout: Layout, tag: string): Promise<Resolve
   return { path, manifest, config };
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 /**
  * rm -rf that also works for an unprivileged user on a tree holding
  * directories without owner write or search permission (a failed rootless
  * unpack): such directories are opened up first.
  */
-async function forceRemove(path: string): Promise<void> {
+export async function forceRemove(path: string): Promise<void> {
   try {
     await rm(path, { recursive: true, force: true });
     return;
@@ -76,7 +68,7 @@ async function forceRemove(path: string): Promise<void> {
 }
 
 /** Extracts the image's layers into `rootfs` (which must not exist), returning the extractor's record. */
-async function extractInto(layout: Layout, image: ResolvedImage, rootfs: string, opts: UnpackOptions, existing = false): Promise<RootfsExtractor> {
+export async function extractInto(layout: Layout, image: ResolvedImage, rootfs: string, opts: UnpackOptions, existing = false): Promise<RootfsExtractor> {
   const extractor = new RootfsExtractor(rootfs, { mapOptions: opts.mapOptions, keepDirlinks: opts.keepDirlinks, log: opts.log });
   await extractor.prepareRoot(existing);
   await applyLayers(layout, image.manifest, image.config, extractor, opts.onProgress);
@@ -96,9 +88,9 @@ export async function unpackBundle(layout: Layout, tag: string, bundle: string, 
     const rootfs = join(bundle, 'rootfs');
     const configPath = join(bundle, 'config.json');
     for (const p of [rootfs, configPath]) {
-      if (await exists(p)) throw new OcikitError('BUNDLE_EXISTS', `bundle ${bundle} already holds ${p.slice(bundle.length + 1)}: unpack into a new directory`);
+      if (await pathExists(p)) throw new OcikitError('BUNDLE_EXISTS', `bundle ${bundle} already holds ${p.slice(bundle.length + 1)}: unpack into a new directory`);
     }
-    const madeBundle = !(await exists(bundle));
+    const madeBundle = !(await pathExists(bundle));
     await mkdir(bundle, { recursive: true });
     await chmod(bundle, 0o700);
     const created: string[] = [];

@@ -12,8 +12,8 @@
  * it created is removed, leaving the layout as it was.
  */
 import { createHash } from 'node:crypto';
-import { lstat, rm } from 'node:fs/promises';
-import { OcikitError, errnoCode } from '../errors.js';
+import { rm } from 'node:fs/promises';
+import { OcikitError } from '../errors.js';
 import { MediaType, isIndexType } from '../oci/media-types.js';
 import { hostPlatform, type HostPlatform } from '../oci/platform.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
@@ -23,11 +23,12 @@ import { readIndex } from '../store/index-file.js';
 import { setTag } from '../image/tags.js';
 import { walkReachable } from '../image/walk.js';
 import { recordBlobSource } from './blob-sources.js';
-import { eachLimit } from './each-limit.js';
+import { eachLimit } from '../util/each-limit.js';
 import { availablePlatforms, choosePlatform, dockerConfigToOci, dockerListToOci, dockerManifestToOci, formatPlatform, isDockerType, parseManifestJson } from './manifests.js';
 import type { Progress } from './progress.js';
 import { familiarReference, type Reference } from './reference.js';
 import type { FetchedManifest, Repository } from './remote.js';
+import { pathExists } from '../util/path-exists.js';
 
 export interface PullOptions {
   /** The tag to give the image in the layout. */
@@ -95,15 +96,6 @@ async function plan(repo: Repository, ref: Reference, opts: PullOptions): Promis
   return { top, images: [await childOf(entry)] };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await lstat(path);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return false;
-    throw err;
-  }
-}
 
 /** Whether the stored blob hashes to its name (for --validate-cache). */
 async function blobIsIntact(layout: Layout, desc: Descriptor): Promise<boolean> {
@@ -120,8 +112,16 @@ async function blobIsIntact(layout: Layout, desc: Descriptor): Promise<boolean> 
 export async function pullImage(repo: Repository, ref: Reference, layoutPath: string, opts: PullOptions): Promise<PullResult> {
   const progress = opts.progress;
   const p = await plan(repo, ref, opts);
-  const created = !(await exists(layoutPath));
-  if (created) await Layout.create(layoutPath);
+  let created = false;
+  if (!(await pathExists(layoutPath))) {
+    try {
+      await Layout.create(layoutPath);
+      created = true;
+    } catch (err) {
+      // Another pull into the same new layout (a shared cache) made it first.
+      if (!(await pathExists(layoutPath))) throw err;
+    }
+  }
   const layout = await Layout.open(layoutPath);
   const added: string[] = [];
   let result: PullResult;

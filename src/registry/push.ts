@@ -15,7 +15,7 @@ import { readIndex } from '../store/index-file.js';
 import { Layout } from '../store/layout.js';
 import { refName } from '../image/resolve.js';
 import { blobSources, recordBlobSource } from './blob-sources.js';
-import { eachLimit } from './each-limit.js';
+import { eachLimit } from '../util/each-limit.js';
 import { parseManifestJson } from './manifests.js';
 import type { Progress } from './progress.js';
 import type { Reference } from './reference.js';
