@@ -16,6 +16,11 @@
  * (never what this layer wrote), `.wh..wh..opq` empties a directory of lower
  * layers' content, a bare `.wh.` is refused, and no whiteout file lands in the
  * rootfs.
+ *
+ * With `overlayWhiteouts` (one layer extracted alone into an empty directory,
+ * to serve as an overlayfs lower layer) whiteouts are kept instead, in the
+ * form overlayfs reads: `.wh.NAME` becomes a 0/0 character device NAME and
+ * `.wh..wh..opq` sets the opaque xattr on its directory.
  */
 import { constants } from 'node:fs';
 import { link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink, lchown, chmod, type FileHandle } from 'node:fs/promises';
@@ -50,6 +55,14 @@ export interface ExtractOptions {
   /** Small files written at once (default 32). */
   concurrency?: number;
   log?: Logger;
+  /**
+   * Keep whiteouts in overlayfs form instead of applying them: for a layer
+   * extracted alone into an empty root that will be an overlay lower layer.
+   * `opaqueXattr` is the xattr set to "y" on an opaque directory
+   * (`trusted.overlay.opaque` for the kernel as root, `user.overlay.opaque`
+   * for fuse-overlayfs or a userxattr mount).
+   */
+  overlayWhiteouts?: { opaqueXattr: string };
 }
 
 /** What the extractor knows about a file it wrote, so the mtree walk need not read it again. */
@@ -87,6 +100,8 @@ export class RootfsExtractor {
   private readonly inflight = new Map<string, Promise<void>>();
   private failure: unknown;
   private warnedXattr = false;
+  /** An overlay whiteout already made in this root: later ones are hard links to it (one mknod per extraction). */
+  private whiteoutTemplate: string | undefined;
   // Per layer:
   private layerPaths = new Set<string>();
   private layerAncestors = new Set<string>();
@@ -396,6 +411,7 @@ export class RootfsExtractor {
     }
     for (const name of names) {
       if (name === 'security.selinux' || name === 'system.nfs4_acl') continue;
+      if (name === this.opts.overlayWhiteouts?.opaqueXattr) continue; // set by an opaque whiteout of this layer
       await xattr.removeAttribute(this.host(rel), name).catch(() => undefined);
     }
   }
@@ -405,6 +421,8 @@ export class RootfsExtractor {
     let any = false;
     for (const [name, value] of h.xattrs) {
       if (forbiddenXattr(name) || value.length === 0) continue;
+      // In overlay form, user.overlay.* would steer an unprivileged overlay mount.
+      if (this.opts.overlayWhiteouts !== undefined && name.startsWith('user.overlay.')) continue;
       if (this.rootless && name === ROOTLESS_XATTR) continue;
       // Linux allows user.* xattrs only on regular files and directories.
       if (isLink && name.startsWith('user.')) continue;
@@ -431,6 +449,7 @@ export class RootfsExtractor {
 
   private async whiteout(h: TarHeader, comps: string[]): Promise<void> {
     const base = comps[comps.length - 1]!;
+    if (this.opts.overlayWhiteouts !== undefined) return this.overlayWhiteout(h, comps, this.opts.overlayWhiteouts.opaqueXattr);
     const parent = await this.paths.resolveExisting(comps.slice(0, -1));
     if (base === OPAQUE) {
       if (parent !== undefined) await this.opaque(parent);
@@ -448,6 +467,59 @@ export class RootfsExtractor {
     if (st === undefined) return;
     await this.touchDir(parent);
     await this.removeLower(rel, st.isDirectory());
+  }
+
+  /**
+   * Overlay form: the whiteout is recorded, not applied. Missing parents are
+   * created, as for any entry; a whiteout of something this layer wrote is
+   * ignored (it hides lower layers only), and a later entry of the same name
+   * replaces it.
+   */
+  private async overlayWhiteout(h: TarHeader, comps: string[], opaqueXattr: string): Promise<void> {
+    const base = comps[comps.length - 1]!;
+    if (base !== OPAQUE && base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) return;
+    const name = base.slice(WHITEOUT_PREFIX.length);
+    if (base !== OPAQUE && (name === '' || name === '.' || name === '..')) {
+      throw new OcikitError('UNSAFE_ENTRY', `invalid whiteout ${JSON.stringify(h.name)}: it names no file`);
+    }
+    const parent = await this.paths.parentFor(comps.slice(0, -1));
+    if (base === OPAQUE) return this.markOpaque(parent, opaqueXattr);
+    const rel = parent === '' ? name : `${parent}/${name}`;
+    if (this.layerPaths.has(rel)) return;
+    if (this.layerAncestors.has(rel)) {
+      // This layer wrote below NAME: hide only the lower layers' content of it.
+      await this.markOpaque(rel, opaqueXattr);
+      return;
+    }
+    await this.replace(rel, false);
+    await this.makeWhiteout(this.host(rel));
+    this.markWritten(rel);
+  }
+
+  private async markOpaque(rel: string, opaqueXattr: string): Promise<void> {
+    try {
+      await xattr.setAttribute(this.host(rel), opaqueXattr, Buffer.from('y'));
+    } catch (err) {
+      throw new OcikitError('IO', `mark ${JSON.stringify(rel === '' ? '/' : rel)} opaque (${opaqueXattr}): ${(err as Error).message}`);
+    }
+  }
+
+  private async makeWhiteout(host: string): Promise<void> {
+    if (this.whiteoutTemplate !== undefined) {
+      // A later entry may have replaced the first whiteout: link only to a 0/0 device.
+      const st = await lstat(this.whiteoutTemplate).catch(() => undefined);
+      if (st?.isCharacterDevice() === true && st.rdev === 0) {
+        await link(this.whiteoutTemplate, host);
+        return;
+      }
+      this.whiteoutTemplate = undefined;
+    }
+    try {
+      await run('mknod', ['-m', '0000', '--', host, 'c', '0', '0']);
+    } catch (err) {
+      throw new OcikitError('IO', `create overlay whiteout ${JSON.stringify(host)}: ${((err as { stderr?: string }).stderr ?? (err as Error).message).trim()}`);
+    }
+    this.whiteoutTemplate = host;
   }
 
   /** Removes `rel` except what this layer wrote under it. */

@@ -17,6 +17,7 @@ export class GcCommand extends BaseCommand {
       const r = await gc(layout);
       for (const d of r.removedBlobs) this.context.log.info(`garbage collected blob: ${d}`);
       this.context.log.info(`removed ${r.removedBlobs.length} blobs (${r.removedBytes} bytes) and ${r.removedTemp.length} temporary files`);
+      if (r.removedLayerDirs?.length) this.context.log.info(`removed ${r.removedLayerDirs.length} cached layer directories of ocikit mount`);
     } finally {
       await layout.close();
     }
