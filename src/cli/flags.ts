@@ -84,6 +84,11 @@ const SPECS: FlagSpec[] = [
   { go: 'raw', kind: 'boolean', description: 'print the manifest (or with --config the config) exactly as the registry sends it' },
   { go: 'config', kind: 'boolean', description: "print the image's config instead of the summary" },
   { go: 'all', kind: 'boolean', description: 'remove the credentials of every registry' },
+  { go: 'force', kind: 'boolean', description: 'replace a non-empty target directory (only once the new tree is complete)' },
+  { go: 'cache', kind: 'string', description: "layout that caches images pulled for docker:// sources (default $XDG_CACHE_HOME/ocikit, /var/cache/ocikit for root; 'no' for none)" },
+  { go: 'read-only', kind: 'boolean', description: 'mount without an upper directory: the mount cannot be written' },
+  { go: 'keep-upper', kind: 'boolean', description: 'keep the upper and work directories (the changes made through the mount)' },
+  { go: 'format', kind: 'string', description: 'archive format: docker-archive (default) or oci-archive' },
 ];
 
 /** The clipanion name of a Go flag name: dots and underscores become dashes. */

@@ -40,6 +40,11 @@ export const COMMAND_TABLE: Array<{ paths: string[][]; load: () => Promise<typeo
   { paths: [['tags']], load: async () => (await import('./commands/tags.js')).TagsCommand },
   { paths: [['login']], load: async () => (await import('./commands/login.js')).LoginCommand },
   { paths: [['logout']], load: async () => (await import('./commands/logout.js')).LogoutCommand },
+  { paths: [['extract']], load: async () => (await import('./commands/extract.js')).ExtractCommand },
+  { paths: [['mount']], load: async () => (await import('./commands/mount.js')).MountCommand },
+  { paths: [['umount']], load: async () => (await import('./commands/umount.js')).UmountCommand },
+  { paths: [['save']], load: async () => (await import('./commands/save.js')).SaveCommand },
+  { paths: [['load']], load: async () => (await import('./commands/load.js')).LoadCommand },
 ];
 
 
