@@ -7,7 +7,7 @@
 import { pipeline } from 'node:stream';
 import { OcikitError } from '../errors.js';
 import { layerCompression } from '../oci/media-types.js';
-import type { ImageConfig, Manifest } from '../oci/types.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import { openBlob } from '../store/blobs.js';
 import type { Layout } from '../store/layout.js';
 import { decompressor } from './compression.js';
@@ -59,41 +59,45 @@ export async function applyLayers(
   onProgress?: (p: LayerProgress) => void,
 ): Promise<void> {
   checkUnpackable(manifest, config);
-  const limit = maxLayerSize();
   const diffIds = config.rootfs.diff_ids ?? [];
   for (const [i, layer] of manifest.layers.entries()) {
-    const blob = openBlob(layout, layer);
-    let bytes = 0;
-    if (onProgress !== undefined) {
-      blob.on('data', (c: Buffer) => {
-        bytes += c.length;
-        onProgress({ layer: i, layers: manifest.layers.length, bytes, size: layer.size });
-      });
-    }
-    const hasher = new HashCounter();
-    let streamError: unknown;
-    const source = pipeline(blob, decompressor(layerCompression(layer.mediaType)!, { maxOutput: limit }), hasher, (err) => {
-      if (err) streamError = err;
-    });
-    try {
-      await extractor.applyLayer(new TarReader(source as AsyncIterable<Buffer>));
-    } catch (err) {
-      source.destroy();
-      throw layerError(i, layer.digest, streamError ?? err);
-    }
-    if (streamError !== undefined) throw layerError(i, layer.digest, streamError);
-    const got = hasher.digest();
-    if (got !== diffIds[i]) {
-      throw new OcikitError('DIGEST_MISMATCH', `layer ${i} (${layer.digest}): diff_id mismatch: config says ${diffIds[i]}, uncompressed layer is ${got}`);
-    }
+    const onBytes = onProgress === undefined ? undefined : (bytes: number) => onProgress({ layer: i, layers: manifest.layers.length, bytes, size: layer.size });
+    await applyLayer(layout, layer, diffIds[i]!, extractor, `layer ${i} (${layer.digest})`, onBytes);
   }
 }
 
-function layerError(i: number, digest: string, err: unknown): unknown {
-  if (err instanceof OcikitError) {
-    const e = new OcikitError(err.code, `layer ${i} (${digest}): ${err.message}`, { cause: err });
-    return e;
+/**
+ * One layer through the extractor: the blob read verified, decompressed as
+ * its media type says (bounded by maxLayerSize), hashed against `diffId`.
+ * Errors name the layer as `label` does.
+ */
+export async function applyLayer(layout: Layout, layer: Descriptor, diffId: string, extractor: RootfsExtractor, label: string, onBytes?: (bytes: number) => void): Promise<void> {
+  const compression = layerCompression(layer.mediaType);
+  if (compression === undefined) throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `${label}: unsupported media type ${layer.mediaType}`);
+  const blob = openBlob(layout, layer);
+  if (onBytes !== undefined) {
+    let bytes = 0;
+    blob.on('data', (c: Buffer) => onBytes((bytes += c.length)));
   }
-  const msg = err instanceof Error ? err.message : String(err);
-  return new OcikitError('IO', `layer ${i} (${digest}): ${msg}`, { cause: err });
+  const hasher = new HashCounter();
+  let streamError: unknown;
+  const source = pipeline(blob, decompressor(compression, { maxOutput: maxLayerSize() }), hasher, (err) => {
+    if (err) streamError = err;
+  });
+  try {
+    await extractor.applyLayer(new TarReader(source as AsyncIterable<Buffer>));
+  } catch (err) {
+    source.destroy();
+    throw layerError(label, streamError ?? err);
+  }
+  if (streamError !== undefined) throw layerError(label, streamError);
+  const got = hasher.digest();
+  if (got !== diffId) {
+    throw new OcikitError('DIGEST_MISMATCH', `${label}: diff_id mismatch: config says ${diffId}, uncompressed layer is ${got}`);
+  }
+}
+
+function layerError(label: string, err: unknown): OcikitError {
+  if (err instanceof OcikitError) return new OcikitError(err.code, `${label}: ${err.message}`, { cause: err });
+  return new OcikitError('IO', `${label}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
