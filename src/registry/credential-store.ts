@@ -8,12 +8,12 @@
  * Other keys of the file are kept as they were.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { OcikitError, errnoCode } from '../errors.js';
 import { writeFileAtomic } from '../util/fsync.js';
-import { HUB_KEY, authKeys, normaliseKey } from './credentials.js';
+import { HUB_KEY, authKeys, normaliseKey, readAuthFile } from './credentials.js';
 import { DEFAULT_REGISTRY } from './reference.js';
 
 type AuthFile = Record<string, unknown> & {
@@ -35,20 +35,7 @@ export function storeKey(registry: string): string {
 }
 
 async function load(path: string): Promise<AuthFile> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return {};
-    throw new OcikitError('AUTH', `cannot read credentials file ${path}: ${errnoCode(err) ?? (err as Error).message}`);
-  }
-  try {
-    const v = JSON.parse(text) as unknown;
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as AuthFile;
-  } catch (err) {
-    throw new OcikitError('AUTH', `credentials file ${path} is not valid JSON: ${(err as Error).message}`);
-  }
+  return ((await readAuthFile(path)) ?? {}) as AuthFile;
 }
 
 async function save(path: string, file: AuthFile): Promise<void> {

@@ -37,7 +37,7 @@ interface AuthEntry {
   identitytoken?: string;
 }
 
-interface AuthFile {
+export interface AuthFile {
   auths?: Record<string, AuthEntry>;
   credHelpers?: Record<string, string>;
   credsStore?: string;
@@ -71,7 +71,8 @@ export function normaliseKey(key: string): string {
   return key.replace(/^https?:\/\//, '').replace(/\/+(v1|v2)?\/*$/, '');
 }
 
-async function readAuthFile(path: string): Promise<AuthFile | undefined> {
+/** An auth file as JSON, or undefined when it does not exist; one-line AUTH errors otherwise. */
+export async function readAuthFile(path: string): Promise<AuthFile | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
