@@ -1,38 +1,25 @@
 import { Command } from 'clipanion';
-import { OcikitError } from '../../errors.js';
-import { Layout, parseImageName } from '../../index.js';
+import { Layout } from '../../index.js';
 import { mountImage } from '../../mount/mount.js';
-import { parsePlatform } from '../../registry/manifests.js';
-import { booleanFlag, stringFlag } from '../flags.js';
-import { MapCommand } from '../options/mapping.js';
+import { booleanFlag } from '../flags.js';
+import { SourceCommand } from '../options/source.js';
 
-/** `oci:LAYOUT[:TAG]` or plain `LAYOUT[:TAG]`; registry sources are for extract and pull. */
-function parseSource(source: string): { layout: string; tag: string } {
-  if (/^[a-z0-9+.-]+:\/\//i.test(source)) {
-    throw new OcikitError('USAGE', `mount reads images from a local layout only (oci:LAYOUT[:TAG]), not ${JSON.stringify(source)}`, {
-      hint: 'pull the image into a layout first with ocikit pull',
-    });
-  }
-  return parseImageName(source.startsWith('oci:') ? source.slice(4) : source);
-}
-
-export class MountCommand extends MapCommand {
+export class MountCommand extends SourceCommand {
   static override paths = [['mount']];
   static override usage = Command.Usage({
     category: 'image',
     description: 'mounts an image with overlayfs',
-    details: 'SOURCE is oci:LAYOUT[:TAG]. Each layer is extracted once into a cache beside the layout (LAYOUT/.ocikit) and reused by later mounts; the layers are the lower directories of an overlay mounted on DIR (created if missing), with a fresh upper and work directory in DIR/../.NAME.ocikit. Undo with ocikit umount DIR.',
+    details: 'SOURCE is oci:LAYOUT[:TAG] or docker://REFERENCE (pulled into the cache layout first, as extract does). Each layer is extracted once into a cache beside the layout (LAYOUT/.ocikit) and reused by later mounts; the layers are the lower directories of an overlay mounted on DIR (created if missing), with a fresh upper and work directory in DIR/../.NAME.ocikit. Undo with ocikit umount DIR.',
   });
   static override argsUsage = '[--read-only] <source> <dir>';
 
   readOnly = booleanFlag('read-only');
-  platform = stringFlag('platform');
 
   async execute(): Promise<number> {
     const [source, dir] = this.positionals(2, '<source> <dir>');
-    const name = parseSource(source!);
     const mapOptions = this.mapOptions();
-    const platform = this.platform !== undefined ? parsePlatform(this.platform) : undefined;
+    const platform = this.wantedPlatform();
+    const name = await this.sourceImage(source!, { allowNoCache: false });
     const layout = await Layout.open(name.layout);
     try {
       const r = await mountImage(layout, name.tag, dir!, {
