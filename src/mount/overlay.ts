@@ -76,6 +76,8 @@ export async function findProgram(name: string, path = process.env['PATH'] ?? ''
 export async function mountOverlay(spec: OverlaySpec): Promise<OverlayDriver> {
   const options = overlayOptions(spec);
   try {
+    // OCIKIT_OVERLAY=fuse-overlayfs skips the kernel (to test or force the fallback).
+    if (process.env['OCIKIT_OVERLAY'] === 'fuse-overlayfs') throw new Error('kernel overlayfs skipped (OCIKIT_OVERLAY=fuse-overlayfs)');
     await run('mount', ['-t', 'overlay', 'overlay', '-o', options, spec.target], { cwd: spec.cwd });
     return 'overlay';
   } catch (err) {
