@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { OcikitError } from '../errors.js';
 
 /** Algorithms ocikit can verify, with their hex length. Only sha256 is written. */
@@ -21,6 +22,11 @@ export function parseDigest(digest: string): ParsedDigest {
     throw new OcikitError('DESCRIPTOR_INVALID', `invalid digest: ${JSON.stringify(digest)}`);
   }
   return { algorithm: algorithm as ParsedDigest['algorithm'], hex };
+}
+
+/** The sha256 digest of `bytes`, as a descriptor names it. */
+export function sha256Digest(bytes: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function isDigest(digest: string): boolean {

@@ -78,7 +78,8 @@ export class RegistryClient {
   private pinged: Promise<void> | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly fetching = new Map<string, Promise<CachedToken>>();
-  private readonly retries: number;
+  /** How many times a failed exchange is tried again. */
+  readonly retries: number;
   private readonly retryBase: number;
   private readonly retryMax: number;
 
@@ -95,12 +96,6 @@ export class RegistryClient {
 
   close(): void {
     this.transport.close();
-  }
-
-  /** The registry's base URL, known after the first request. */
-  async baseUrl(): Promise<URL> {
-    await this.ping();
-    return this.origin!;
   }
 
   /** One exchange, stopped by the client's signal. */
@@ -194,7 +189,7 @@ export class RegistryClient {
         url = new URL(location, url);
         continue;
       }
-      return Object.assign(res, { url });
+      return res;
     }
     throw new OcikitError('REGISTRY', `${req.what}: more than ${MAX_REDIRECTS} redirects`);
   }
@@ -203,7 +198,7 @@ export class RegistryClient {
    * Runs one exchange, again after a dropped connection or a 429/5xx, with
    * exponential backoff or the server's Retry-After, up to `retries` times.
    */
-  async withRetries(what: string, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
+  private async withRetries(what: string, attempt: () => Promise<HttpResponse>): Promise<HttpResponse> {
     for (let n = 0; ; n++) {
       let res: HttpResponse;
       try {
@@ -237,10 +232,6 @@ export class RegistryClient {
   /** Throws "interrupted" once the signal has fired. */
   checkAborted(): void {
     if (this.options.signal?.aborted) throw new TransportError('interrupted', false);
-  }
-
-  get maxRetries(): number {
-    return this.retries;
   }
 
   private forgetTokens(scopes: string[]): void {

@@ -3,11 +3,10 @@
  * manifests (get, head, put), blobs (streamed get with Range resumption,
  * head, cross-repository mount, monolithic or chunked upload) and tags.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { OcikitError } from '../errors.js';
-import { isDigest } from '../oci/digest.js';
+import { isDigest, sha256Digest } from '../oci/digest.js';
 import { DockerMediaType, MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { RegistryClient, pullScope, pushScope } from './client.js';
@@ -31,12 +30,10 @@ export class Repository {
     readonly client: RegistryClient,
     /** "library/alpine" */
     readonly name: string,
-    /** Other repositories whose pull scope push requests also need (mount sources). */
-    private readonly extraScopes: string[] = [],
   ) {}
 
   private scopes(push: boolean): string[] {
-    return push ? [pushScope(this.name), ...this.extraScopes] : [pullScope(this.name)];
+    return push ? [pushScope(this.name)] : [pullScope(this.name)];
   }
 
   /** GET a manifest by tag or digest; checks its digest against the request and the server's header. */
@@ -50,7 +47,7 @@ export class Repository {
       what,
     });
     const bytes = await readBody(res, MAX_MANIFEST, what);
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = sha256Digest(bytes);
     if (isDigest(reference) && reference !== digest) {
       if (!reference.startsWith('sha256:')) throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `${what}: digest algorithm ${reference.split(':')[0]} is not supported`);
       throw new OcikitError('DIGEST_MISMATCH', `${what}: the registry sent a manifest whose digest is ${digest}, not the requested ${reference}`);
@@ -63,8 +60,8 @@ export class Repository {
     return { bytes, digest, mediaType: sniffMediaType(bytes, contentType, what) };
   }
 
-  /** HEAD a manifest: its digest and media type, or undefined when the registry does not say. */
-  async headManifest(reference: string, label: string): Promise<{ digest?: string; mediaType: string; size?: number }> {
+  /** HEAD a manifest: its digest, or undefined when the registry does not say. */
+  async headManifestDigest(reference: string, label: string): Promise<string | undefined> {
     const res = await this.client.request({
       method: 'HEAD',
       path: `/v2/${this.name}/manifests/${reference}`,
@@ -74,11 +71,7 @@ export class Repository {
     });
     discard(res);
     const digest = res.headers['docker-content-digest'];
-    const size = Number(res.headers['content-length']);
-    const out: { digest?: string; mediaType: string; size?: number } = { mediaType: String(res.headers['content-type'] ?? '').split(';')[0]!.trim() };
-    if (typeof digest === 'string' && isDigest(digest)) out.digest = digest;
-    if (Number.isSafeInteger(size)) out.size = size;
-    return out;
+    return typeof digest === 'string' && isDigest(digest) ? digest : undefined;
   }
 
   /**
@@ -87,7 +80,7 @@ export class Repository {
    * that fails); a 200 answer to a ranged request is skipped up to N. More
    * bytes than the descriptor's size fail at once. The caller hashes.
    */
-  async *blobChunks(desc: Descriptor, onRetry?: (message: string) => void): AsyncGenerator<Buffer> {
+  async *blobChunks(desc: Descriptor): AsyncGenerator<Buffer> {
     const what = `blob ${desc.digest}`;
     const home = `/v2/${this.name}/blobs/${desc.digest}`;
     let from = home;
@@ -139,12 +132,12 @@ export class Repository {
         if (err instanceof OcikitError && !(err instanceof TransportError)) throw err;
         this.client.checkAborted();
         const net = describeNetworkError(err, res.url.host);
-        if (failures >= this.client.maxRetries) throw new OcikitError('NETWORK', `${what}: download failed after ${failures + 1} attempts: ${net.message}`);
+        if (failures >= this.client.retries) throw new OcikitError('NETWORK', `${what}: download failed after ${failures + 1} attempts: ${net.message}`);
         await this.client.backoff(failures++, undefined, `${what}: ${net.message} at byte ${received}`);
         continue;
       }
       if (received === desc.size) return;
-      if (failures >= this.client.maxRetries) {
+      if (failures >= this.client.retries) {
         throw new OcikitError('NETWORK', `${what}: download ended at byte ${received} of ${desc.size} after ${failures + 1} attempts`);
       }
       await this.client.backoff(failures++, undefined, `${what}: connection closed at byte ${received} of ${desc.size}`);
@@ -232,7 +225,7 @@ export class Repository {
       ok: [201, 204],
     });
     discard(res);
-    const ours = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const ours = sha256Digest(bytes);
     const theirs = res.headers['docker-content-digest'];
     if (typeof theirs === 'string' && theirs.startsWith('sha256:') && theirs !== ours) {
       throw new OcikitError('DIGEST_MISMATCH', `manifest ${this.name}:${reference}: the registry stored ${theirs}, not ${ours}`);

@@ -36,8 +36,6 @@ export interface HttpRequest {
   headers: Record<string, string>;
   /** A body to send; a Buffer is sent with its length. */
   body?: Buffer | Readable;
-  /** Milliseconds without any activity (connect, headers or body) before the exchange fails. */
-  idleTimeout?: number;
   /** Aborts the exchange, body included (Ctrl-C). */
   signal?: AbortSignal | undefined;
 }
@@ -52,7 +50,8 @@ export interface HttpResponse {
 }
 
 const DEFAULT_CERT_DIRS = ['/etc/containers/certs.d', '/etc/docker/certs.d'];
-export const DEFAULT_IDLE_TIMEOUT = 60_000;
+/** Milliseconds without any activity (connect, headers or body) before an exchange fails. */
+const IDLE_TIMEOUT = 60_000;
 
 /** Errors worth trying again: the connection broke, not the request. */
 const TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ERR_STREAM_PREMATURE_CLOSE']);
@@ -194,16 +193,15 @@ export class Transport {
     const { url } = req;
     const secure = url.protocol === 'https:';
     const mod = secure ? https : http;
-    const idle = req.idleTimeout ?? DEFAULT_IDLE_TIMEOUT;
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...req.headers };
       if (Buffer.isBuffer(req.body)) headers['content-length'] = req.body.length;
       const r = mod.request(url, { method: req.method, headers, agent: secure ? this.httpsAgent : this.httpAgent, ...(req.signal ? { signal: req.signal } : {}) });
-      r.setTimeout(idle, () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      r.setTimeout(IDLE_TIMEOUT, () => r.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       r.once('error', (err) => reject(describeNetworkError(err, url.host)));
       r.once('response', (res) => {
         // The idle timer keeps running for the body; a stalled body fails the read.
-        res.setTimeout?.(idle, () => res.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+        res.setTimeout?.(IDLE_TIMEOUT, () => res.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url });
       });
       if (req.body === undefined) r.end();

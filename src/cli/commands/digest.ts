@@ -1,5 +1,4 @@
 import { Command } from 'clipanion';
-import { createHash } from 'node:crypto';
 import { familiarReference } from '../../registry/reference.js';
 import { RegistryCommand } from '../options/registry.js';
 
@@ -24,12 +23,7 @@ export class DigestCommand extends RegistryCommand {
         this.out(`${m.digest}\n`);
         return 0;
       }
-      const head = await repo.headManifest(ref.tag!, label);
-      let digest = head.digest;
-      if (digest === undefined) {
-        const m = await repo.getManifest(ref.tag!, label);
-        digest = `sha256:${createHash('sha256').update(m.bytes).digest('hex')}`;
-      }
+      const digest = (await repo.headManifestDigest(ref.tag!, label)) ?? (await repo.getManifest(ref.tag!, label)).digest;
       this.out(`${digest}\n`);
     } finally {
       repo.client.close();

@@ -43,19 +43,10 @@ export class PullCommand extends RegistryCommand {
     if (this.platform !== undefined) opts.platform = parsePlatform(this.platform);
     const progress = makeProgress(progressMode(this, this.context.stderr), this.context.stdout, this.context.stderr);
     opts.progress = progress;
-    const repo = await this.repository(ref, (m) => progress.note(m));
-    const offSignals = this.onSignals();
-    try {
-      const result = await pullImage(repo, ref, name.layout, opts);
-      progress.finish();
-      const fields = { reference: familiarReference(ref), image: `${name.layout}:${tag}`, digest: result.descriptor.digest, mediaType: result.descriptor.mediaType, fetched: result.fetched, present: result.present, bytes: result.bytes };
-      progress.event('done', fields);
-      if (!this.quiet && !this.json) this.context.stderr.write(`Stored ${fields.reference} as ${fields.image} (${result.descriptor.digest})\n`);
-    } finally {
-      offSignals();
-      progress.finish();
-      repo.client.close();
-    }
+    const result = await this.transfer(ref, progress, (repo) => pullImage(repo, ref, name.layout, opts));
+    const fields = { reference: familiarReference(ref), image: `${name.layout}:${tag}`, digest: result.descriptor.digest, mediaType: result.descriptor.mediaType, fetched: result.fetched, present: result.present, bytes: result.bytes };
+    progress.event('done', fields);
+    if (!this.quiet && !this.json) this.context.stderr.write(`Stored ${fields.reference} as ${fields.image} (${result.descriptor.digest})\n`);
     return 0;
   }
 }

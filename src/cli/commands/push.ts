@@ -26,22 +26,11 @@ export class PushCommand extends RegistryCommand {
     const ref = this.reference(text!);
     const name = parseImageName(this.required(this.image, 'image'));
     const progress = makeProgress(progressMode(this, this.context.stderr), this.context.stdout, this.context.stderr);
-    const repo = await this.repository(ref, (m) => progress.note(m));
-    const offSignals = this.onSignals();
-    try {
-      const result = await pushImage(repo, ref, name.layout, name.tag, {
-        chunkSize: this.count(this.chunkSize, 'chunk-size', 0),
-        parallel: this.count(this.parallelUploads, 'parallel-uploads', 4, 1),
-        progress,
-      });
-      progress.finish();
-      if (this.json) progress.event('done', { reference: familiarReference(ref), digest: result.descriptor.digest, mediaType: result.descriptor.mediaType, uploaded: result.uploaded, mounted: result.mounted, existed: result.existed });
-      else this.out(`${result.descriptor.digest}\n`);
-    } finally {
-      offSignals();
-      progress.finish();
-      repo.client.close();
-    }
+    const chunkSize = this.count(this.chunkSize, 'chunk-size', 0);
+    const parallel = this.count(this.parallelUploads, 'parallel-uploads', 4, 1);
+    const result = await this.transfer(ref, progress, (repo) => pushImage(repo, ref, name.layout, name.tag, { chunkSize, parallel, progress }));
+    if (this.json) progress.event('done', { reference: familiarReference(ref), digest: result.descriptor.digest, mediaType: result.descriptor.mediaType, uploaded: result.uploaded, mounted: result.mounted, existed: result.existed });
+    else this.out(`${result.descriptor.digest}\n`);
     return 0;
   }
 }

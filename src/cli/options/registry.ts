@@ -11,6 +11,7 @@ import { ocikitVersion } from '../../index.js';
 import { RegistryClient } from '../../registry/client.js';
 import { findCredentials, type Credentials } from '../../registry/credentials.js';
 import { apiHost, parseReference, type Reference } from '../../registry/reference.js';
+import type { Progress } from '../../registry/progress.js';
 import { Repository } from '../../registry/remote.js';
 import type { TlsOptions } from '../../registry/transport.js';
 import { BaseCommand } from '../base-command.js';
@@ -111,5 +112,22 @@ export abstract class RegistryCommand extends BaseCommand {
 
   protected async repository(ref: Reference, onRetry?: (message: string) => void): Promise<Repository> {
     return new Repository(await this.client(ref, onRetry), ref.repository);
+  }
+
+  /**
+   * Runs a transfer on the reference's repository: retries are told to
+   * `progress`, the first SIGINT/SIGTERM aborts it, and the progress display
+   * and the connections are closed whatever happens.
+   */
+  protected async transfer<T>(ref: Reference, progress: Progress, fn: (repo: Repository) => Promise<T>): Promise<T> {
+    const repo = await this.repository(ref, (m) => progress.note(m));
+    const offSignals = this.onSignals();
+    try {
+      return await fn(repo);
+    } finally {
+      offSignals();
+      progress.finish();
+      repo.client.close();
+    }
   }
 }

@@ -71,17 +71,11 @@ export abstract class SourceCommand extends RegistryCommand {
     const tag = `${formatReference(ref)}+${formatPlatform(platform ?? hostPlatform()).replace(/\//g, '-')}`;
     const tty = (this.context.stderr as { isTTY?: boolean }).isTTY === true;
     const progress = makeProgress(tty ? 'tty' : 'quiet', this.context.stdout, this.context.stderr);
-    const repo = await this.repository(ref, (m) => progress.note(m));
-    const offSignals = this.onSignals();
     try {
-      await pullImage(repo, ref, layout, { tag, ...(platform ? { platform } : {}), progress });
+      await this.transfer(ref, progress, (repo) => pullImage(repo, ref, layout, { tag, ...(platform ? { platform } : {}), progress }));
     } catch (err) {
       await cleanup();
       throw err;
-    } finally {
-      offSignals();
-      progress.finish();
-      repo.client.close();
     }
     return { layout, tag, cleanup };
   }
