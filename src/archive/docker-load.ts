@@ -19,7 +19,7 @@ import type { Descriptor, Manifest } from '../oci/types.js';
 import { MAX_JSON_BLOB } from '../store/blobs.js';
 import type { ArchiveCatalog } from './catalog.js';
 import { referencedName } from './member-name.js';
-import type { TrackedStore } from './store-tracked.js';
+import type { TrackedStore } from '../image/tracked-store.js';
 import { eachLimit } from '../util/each-limit.js';
 
 export interface DockerArchiveImage {

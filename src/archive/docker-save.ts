@@ -18,11 +18,13 @@ import { OcikitError } from '../errors.js';
 import { readConfig, readManifest } from '../image/json-blob.js';
 import { decompressor } from '../layer/compression.js';
 import type { TarWriter } from '../layer/tar-writer.js';
+import { parseDigest } from '../oci/digest.js';
 import { layerCompression, type Compression } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { openBlob } from '../store/blobs.js';
 import type { Layout } from '../store/layout.js';
 import { eachLimit } from '../util/each-limit.js';
+import { repoTagTag } from './docker-name.js';
 import { abortable, checkAborted, dirHeader, fileHeader, symlinkHeader } from './tar-entry.js';
 
 interface LayerPlan {
@@ -39,10 +41,6 @@ export interface DockerArchivePlan {
   repoTag: string;
   config: { desc: Descriptor; bytes: Buffer; created: string | undefined };
   layers: LayerPlan[];
-}
-
-function hexOf(digest: string): string {
-  return digest.slice(digest.indexOf(':') + 1);
 }
 
 /** Decompresses a layer once: its tar size, checked against its diff_id. */
@@ -82,7 +80,7 @@ export async function planDockerArchive(layout: Layout, manifestDesc: Descriptor
     if (compression === undefined) throw new OcikitError('MEDIA_TYPE_UNSUPPORTED', `layer ${desc.digest}: unsupported media type ${JSON.stringify(desc.mediaType)}`);
     const diffId = diffIds[i]!;
     if (!/^sha256:[0-9a-f]{64}$/.test(diffId)) throw new OcikitError('VALIDATION_FAILED', `image ${manifestDesc.digest}: invalid diff_id ${JSON.stringify(diffId)}`);
-    return { desc, compression, diffId, size: desc.size, file: `${hexOf(diffId)}.tar` };
+    return { desc, compression, diffId, size: desc.size, file: `${parseDigest(diffId).hex}.tar` };
   });
   for (const l of layers) {
     if (l.compression === 'none' && l.desc.digest !== l.diffId) {
@@ -114,9 +112,10 @@ function json(value: unknown): Buffer {
 
 /** Writes the planned archive to `tar` (the caller finishes it). */
 export async function writeDockerArchive(layout: Layout, plan: DockerArchivePlan, tar: TarWriter, signal?: AbortSignal): Promise<void> {
-  const configFile = `${hexOf(plan.config.desc.digest)}.json`;
+  const configFile = `${parseDigest(plan.config.desc.digest).hex}.json`;
   const ids = legacyIds(plan.layers);
-  const [repo, tag] = [plan.repoTag.slice(0, plan.repoTag.lastIndexOf(':')), plan.repoTag.slice(plan.repoTag.lastIndexOf(':') + 1)];
+  const tag = repoTagTag(plan.repoTag)!; // checked by saveImage
+  const repo = plan.repoTag.slice(0, -tag.length - 1);
   const manifestJson = json([{ Config: configFile, RepoTags: [plan.repoTag], Layers: plan.layers.map((l) => l.file) }]);
   const small: Array<[string, Buffer]> = [['manifest.json', manifestJson]];
   if (ids.length > 0) small.push(['repositories', json({ [repo]: { [tag]: ids[ids.length - 1] } })]);

@@ -11,16 +11,16 @@
 import { rm } from 'node:fs/promises';
 import { OcikitError } from '../errors.js';
 import { refName } from '../image/resolve.js';
-import { setTag } from '../image/tags.js';
+import { checkTagName, setTag } from '../image/tags.js';
 import { DEFAULT_TAG, isValidRefName } from '../oci/refname.js';
-import type { Descriptor } from '../oci/types.js';
+import { ANNOTATION_REF_NAME, type Descriptor } from '../oci/types.js';
 import { Layout } from '../store/layout.js';
 import { ArchiveCatalog } from './catalog.js';
 import { readDockerArchive, storeDockerArchive } from './docker-load.js';
 import { repoTagTag } from './docker-name.js';
 import { readOciArchive, storeOciArchive } from './oci-load.js';
 import type { ArchiveFormat } from './save.js';
-import { TrackedStore } from './store-tracked.js';
+import { TrackedStore } from '../image/tracked-store.js';
 import { pathExists } from '../util/path-exists.js';
 
 export interface LoadOptions {
@@ -56,7 +56,6 @@ function tagOr(candidate: string | undefined): string {
   return candidate !== undefined && isValidRefName(candidate) ? candidate : DEFAULT_TAG;
 }
 
-
 /** Imports the archive `file` into the layout at `layoutPath`. */
 export async function loadArchive(file: string, layoutPath: string, opts: LoadOptions = {}): Promise<LoadResult> {
   const catalog = await ArchiveCatalog.read(file);
@@ -72,36 +71,36 @@ export async function loadArchive(file: string, layoutPath: string, opts: LoadOp
     tag = opts.tag ?? tagOr(refName(entry));
     const { annotations, ...rest } = entry;
     const kept = { ...annotations };
-    delete kept['org.opencontainers.image.ref.name'];
+    delete kept[ANNOTATION_REF_NAME];
     const desc: Descriptor = Object.keys(kept).length > 0 ? { ...rest, annotations: kept } : rest;
     run = async (store) => {
       await storeOciArchive(catalog, entry, store, opts.parallel);
       return desc;
     };
   }
-  if (!isValidRefName(tag)) throw new OcikitError('TAG_INVALID', `tag is an invalid reference: ${JSON.stringify(tag)}`);
+  checkTagName(tag); // before the layout is touched
 
   const created = !(await pathExists(layoutPath));
   if (created) await Layout.create(layoutPath);
-  let layout: Layout | undefined;
   try {
-    layout = await Layout.open(layoutPath);
-    const l = layout;
-    const store = new TrackedStore(l);
-    const descriptor = await l.withLock('content', 'shared', async () => {
-      try {
-        const d = await run(store);
-        await setTag(l, tag, d);
-        return d;
-      } catch (err) {
-        await store.undo();
-        throw err;
-      }
-    });
-    await l.close();
-    return { format, tag, descriptor, added: store.added.size };
+    const layout = await Layout.open(layoutPath);
+    try {
+      const store = new TrackedStore(layout);
+      const descriptor = await layout.withLock('content', 'shared', async () => {
+        try {
+          const d = await run(store);
+          await setTag(layout, tag, d);
+          return d;
+        } catch (err) {
+          await store.undo();
+          throw err;
+        }
+      });
+      return { format, tag, descriptor, added: store.added.size };
+    } finally {
+      await layout.close();
+    }
   } catch (err) {
-    await layout?.close().catch(() => undefined);
     if (created) await rm(layoutPath, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }

@@ -6,18 +6,17 @@
  * Manifests and indexes are read into memory (they are small and must be
  * parsed to find their children); other blobs stream from the archive file.
  */
-import { createHash } from 'node:crypto';
 import { OcikitError } from '../errors.js';
 import { refName } from '../image/resolve.js';
 import { checkDescriptorShape } from '../oci/descriptor.js';
-import { parseDigest } from '../oci/digest.js';
+import { parseDigest, sha256Digest } from '../oci/digest.js';
 import { isIndexType, isManifestType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { MAX_JSON_BLOB } from '../store/blobs.js';
 import { parseIndexFile } from '../store/index-file.js';
 import { LAYOUT_VERSION } from '../store/layout.js';
 import type { ArchiveCatalog } from './catalog.js';
-import type { TrackedStore } from './store-tracked.js';
+import type { TrackedStore } from '../image/tracked-store.js';
 import { eachLimit } from '../util/each-limit.js';
 
 function memberOf(d: Descriptor): string {
@@ -66,7 +65,8 @@ function childrenOf(bytes: Buffer, d: Descriptor): Descriptor[] {
 /** Stores every blob `entry` reaches; manifests and indexes first (walked), then the rest `parallel` at a time. */
 export async function storeOciArchive(catalog: ArchiveCatalog, entry: Descriptor, store: TrackedStore, parallel = 4): Promise<void> {
   const seen = new Set<string>();
-  const others: Descriptor[] = [];
+  /** Every blob to store; manifests and indexes with the bytes already read. */
+  const blobs: Array<{ d: Descriptor; member: string; bytes?: Buffer }> = [];
   const queue: Descriptor[] = [entry];
   while (queue.length > 0) {
     const d = queue.shift()!;
@@ -75,19 +75,18 @@ export async function storeOciArchive(catalog: ArchiveCatalog, entry: Descriptor
     const member = memberOf(d);
     if (!isManifestType(d.mediaType) && !isIndexType(d.mediaType)) {
       catalog.size(member); // a missing blob fails before anything is stored
-      others.push(d);
+      blobs.push({ d, member });
       continue;
     }
     const bytes = await catalog.read(member, MAX_JSON_BLOB);
-    const got = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const got = sha256Digest(bytes);
     if (parseDigest(d.digest).algorithm === 'sha256' && got !== d.digest) {
       throw new OcikitError('DIGEST_MISMATCH', `oci-archive: ${member} hashes to ${got}`);
     }
     queue.push(...childrenOf(bytes, d));
-    others.push(d);
+    blobs.push({ d, member, bytes });
   }
-  await eachLimit(others, parallel, async (d) => {
-    const member = memberOf(d);
-    await store.put(catalog.open(member), `oci-archive: ${member}`, { digest: d.digest, size: d.size });
+  await eachLimit(blobs, parallel, async ({ d, member, bytes }) => {
+    await store.put(bytes ?? catalog.open(member), `oci-archive: ${member}`, { digest: d.digest, size: d.size });
   });
 }

@@ -9,6 +9,7 @@ import { OcikitError } from '../errors.js';
 import { refName } from '../image/resolve.js';
 import { walkReachable } from '../image/walk.js';
 import type { TarWriter } from '../layer/tar-writer.js';
+import { parseDigest } from '../oci/digest.js';
 import { encodeGo } from '../oci/go-json.js';
 import { MediaType } from '../oci/media-types.js';
 import { ANNOTATION_REF_NAME, type Descriptor } from '../oci/types.js';
@@ -47,13 +48,13 @@ export async function writeOciArchive(layout: Layout, plan: OciArchivePlan, tar:
   const dirs = new Set<string>();
   for (const d of plan.blobs) {
     checkAborted(signal);
-    const [alg, hex] = d.digest.split(':') as [string, string];
-    if (!dirs.has(alg)) {
-      dirs.add(alg);
-      await tar.add(dirHeader(`blobs/${alg}/`));
+    const { algorithm, hex } = parseDigest(d.digest);
+    if (!dirs.has(algorithm)) {
+      dirs.add(algorithm);
+      await tar.add(dirHeader(`blobs/${algorithm}/`));
     }
     try {
-      await tar.add(fileHeader(`blobs/${alg}/${hex}`, d.size), abortable(openBlob(layout, d), signal));
+      await tar.add(fileHeader(`blobs/${algorithm}/${hex}`, d.size), abortable(openBlob(layout, d), signal));
     } catch (err) {
       if (err instanceof OcikitError && err.message !== 'interrupted' && !err.message.startsWith('blob ')) throw new OcikitError(err.code, `blob ${d.digest}: ${err.message}`, { cause: err });
       throw err;

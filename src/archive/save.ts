@@ -12,7 +12,7 @@ import { TarWriter } from '../layer/tar-writer.js';
 import type { Descriptor } from '../oci/types.js';
 import { Layout } from '../store/layout.js';
 import { planDockerArchive, writeDockerArchive } from './docker-save.js';
-import { dockerRepoTag } from './docker-name.js';
+import { dockerRepoTag, repoTagTag } from './docker-name.js';
 import { fileOutput, streamOutput, type ArchiveOutput } from './output-file.js';
 import { planOciArchive, writeOciArchive } from './oci-save.js';
 
@@ -27,7 +27,7 @@ export function parseArchiveFormat(value: string): ArchiveFormat {
 export interface SaveOptions {
   /** Default docker-archive. */
   format?: ArchiveFormat;
-  /** docker-archive: the `RepoTags` entry (default: from the layout's directory name and the tag, see docker-name.ts). */
+  /** docker-archive: the `RepoTags` entry, `<repository>:<tag>` (default: from the layout's directory name and the tag, see docker-name.ts). */
   repoTag?: string;
   /** Compressed layers measured at once (docker-archive; default 4). */
   parallel?: number;
@@ -61,6 +61,7 @@ export async function saveImage(layoutPath: string, tag: string, target: string 
         const path = await resolveTag(layout, tag);
         const descriptor = path[path.length - 1]!;
         const repoTag = opts.repoTag ?? dockerRepoTag(layoutPath, tag);
+        if (repoTagTag(repoTag) === undefined) throw new OcikitError('USAGE', `invalid repoTag ${JSON.stringify(repoTag)}: expected <repository>:<tag>`);
         const plan = await planDockerArchive(layout, descriptor, repoTag, opts);
         write = (tar) => writeDockerArchive(layout, plan, tar, opts.signal);
         result = { format, descriptor, repoTag };

@@ -11,17 +11,16 @@
  * removed again (unless something in index.json reaches them) and a layout
  * it created is removed, leaving the layout as it was.
  */
-import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { OcikitError } from '../errors.js';
+import { sha256Digest } from '../oci/digest.js';
 import { MediaType, isIndexType } from '../oci/media-types.js';
 import { hostPlatform, type HostPlatform } from '../oci/platform.js';
 import type { Descriptor, Index, Manifest } from '../oci/types.js';
 import { Layout } from '../store/layout.js';
-import { MAX_JSON_BLOB, blobSize, deleteBlob, openBlob, putBlob } from '../store/blobs.js';
-import { readIndex } from '../store/index-file.js';
+import { MAX_JSON_BLOB, blobSize, deleteBlob, openBlob } from '../store/blobs.js';
 import { setTag } from '../image/tags.js';
-import { walkReachable } from '../image/walk.js';
+import { TrackedStore } from '../image/tracked-store.js';
 import { recordBlobSource } from './blob-sources.js';
 import { eachLimit } from '../util/each-limit.js';
 import { availablePlatforms, choosePlatform, dockerConfigToOci, dockerListToOci, dockerManifestToOci, formatPlatform, isDockerType, parseManifestJson } from './manifests.js';
@@ -97,11 +96,10 @@ async function plan(repo: Repository, ref: Reference, opts: PullOptions): Promis
 }
 
 
-/** Whether the stored blob hashes to its name (for --validate-cache). */
+/** Whether the stored blob hashes to its name (for --validate-cache): openBlob checks as it is read. */
 async function blobIsIntact(layout: Layout, desc: Descriptor): Promise<boolean> {
-  const hash = createHash('sha256');
   try {
-    for await (const chunk of openBlob(layout, desc) as AsyncIterable<Buffer>) hash.update(chunk);
+    for await (const _ of openBlob(layout, desc) as AsyncIterable<Buffer>);
     return true;
   } catch (err) {
     if (err instanceof OcikitError && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH')) return false;
@@ -123,16 +121,16 @@ export async function pullImage(repo: Repository, ref: Reference, layoutPath: st
     }
   }
   const layout = await Layout.open(layoutPath);
-  const added: string[] = [];
+  const tracked = new TrackedStore(layout);
   let result: PullResult;
   try {
     result = await layout.withLock('content', 'shared', async () => {
       try {
-        const r = await store(layout, repo, ref, p, opts, added, progress);
+        const r = await store(tracked, repo, ref, p, opts, progress);
         await setTag(layout, opts.tag, r.descriptor);
         return r;
       } catch (err) {
-        await undo(layout, added).catch(() => undefined);
+        await tracked.undo();
         throw err;
       }
     });
@@ -145,14 +143,7 @@ export async function pullImage(repo: Repository, ref: Reference, layoutPath: st
   return result;
 }
 
-/** Removes the blobs a failed pull added, unless index.json reaches them (another writer's). */
-async function undo(layout: Layout, added: string[]): Promise<void> {
-  if (added.length === 0) return;
-  const keep = await walkReachable(layout, (await readIndex(layout)).manifests).catch(() => new Set<string>(added));
-  for (const digest of added) if (!keep.has(digest)) await deleteBlob(layout, digest);
-}
-
-async function store(layout: Layout, repo: Repository, ref: Reference, p: Plan, opts: PullOptions, added: string[], progress: Progress | undefined): Promise<PullResult> {
+async function store(tracked: TrackedStore, repo: Repository, ref: Reference, p: Plan, opts: PullOptions, progress: Progress | undefined): Promise<PullResult> {
   const convert = !opts.preserveDigests;
   // Configs of Docker images are converted, so they are fetched into memory
   // rather than stored as they come.
@@ -162,13 +153,11 @@ async function store(layout: Layout, repo: Repository, ref: Reference, p: Plan, 
     for (const d of [...(converting(image) ? [] : [image.manifest.config]), ...image.manifest.layers]) if (!blobs.has(d.digest)) blobs.set(d.digest, d);
   }
   const counts = { fetched: 0, present: 0, bytes: 0 };
-  await eachLimit([...blobs.values()], opts.parallel ?? 4, (desc) => fetchBlob(layout, repo, ref, desc, opts, added, counts, progress));
+  await eachLimit([...blobs.values()], opts.parallel ?? 4, (desc) => fetchBlob(tracked, repo, ref, desc, opts, counts, progress));
   recordBlobSource(repo.client.host, repo.name, [...blobs.keys()]);
 
   const put = async (bytes: Buffer, mediaType: string): Promise<Descriptor> => {
-    const had = (await blobSize(layout, digestOf(bytes))) !== undefined;
-    const r = await putBlob(layout, bytes);
-    if (!had) added.push(r.digest);
+    const r = await tracked.put(bytes, `${mediaType} blob`);
     return { mediaType, digest: r.digest, size: r.size };
   };
   const storedImages: Descriptor[] = [];
@@ -196,7 +185,8 @@ async function store(layout: Layout, repo: Repository, ref: Reference, p: Plan, 
 }
 
 /** One blob into the store: skipped when present (and intact with validateCache), else streamed and verified. */
-async function fetchBlob(layout: Layout, repo: Repository, ref: Reference, desc: Descriptor, opts: PullOptions, added: string[], counts: { fetched: number; present: number; bytes: number }, progress: Progress | undefined): Promise<void> {
+async function fetchBlob(tracked: TrackedStore, repo: Repository, ref: Reference, desc: Descriptor, opts: PullOptions, counts: { fetched: number; present: number; bytes: number }, progress: Progress | undefined): Promise<void> {
+  const layout = tracked.layout;
   const have = await blobSize(layout, desc.digest);
   if (have === desc.size && (!opts.validateCache || (await blobIsIntact(layout, desc)))) {
     counts.present++;
@@ -212,15 +202,7 @@ async function fetchBlob(layout: Layout, repo: Repository, ref: Reference, desc:
       yield chunk;
     }
   };
-  try {
-    await putBlob(layout, counted(), { digest: desc.digest, size: desc.size });
-  } catch (err) {
-    if (err instanceof OcikitError && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH') && err.message.startsWith('put blob: ')) {
-      throw new OcikitError(err.code, `blob ${desc.digest} of ${familiarReference(ref)}: the registry sent bytes that do not match the descriptor (${err.message.replace(/^put blob: /, '')})`);
-    }
-    throw err;
-  }
-  added.push(desc.digest);
+  await tracked.put(counted(), `blob ${desc.digest} of ${familiarReference(ref)}: the registry sent bytes that do not match the descriptor`, { digest: desc.digest, size: desc.size });
   counts.fetched++;
   counts.bytes += desc.size;
   progress?.blobDone(desc.digest, 'fetched');
@@ -232,13 +214,10 @@ export async function fetchSmall(repo: Repository, desc: Descriptor): Promise<Bu
   const chunks: Buffer[] = [];
   for await (const c of repo.blobChunks(desc)) chunks.push(c);
   const bytes = Buffer.concat(chunks);
-  const got = digestOf(bytes);
+  const got = sha256Digest(bytes);
   if (bytes.length !== desc.size || got !== desc.digest) {
     throw new OcikitError('DIGEST_MISMATCH', `blob ${desc.digest}: the registry sent ${bytes.length} bytes that hash to ${got}`);
   }
   return bytes;
 }
 
-function digestOf(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}

@@ -18,6 +18,8 @@ import { VerifiedStream, verifyBuffer, verifyEnd } from './verified-stream.js';
 export interface PutResult {
   digest: string;
   size: number;
+  /** True when this put stored the blob; false when the layout already had it. */
+  created: boolean;
 }
 
 /** What the caller expects a put to produce; a mismatch fails the put and nothing is stored. */
@@ -38,6 +40,7 @@ export async function putBlob(layout: Layout, source: Buffer | string | Readable
   const tmp = join(layout.tmpDir, tempName());
   const hash = createHash('sha256');
   let size = 0;
+  let created = true;
   const fh = await open(tmp, 'wx', 0o644);
   try {
     if (typeof source === 'string' || Buffer.isBuffer(source)) {
@@ -85,6 +88,7 @@ export async function putBlob(layout: Layout, source: Buffer | string | Readable
     const target = layout.blobPath(digest);
     if (await blobSize(layout, digest) === size) {
       await unlink(tmp);
+      created = false;
     } else {
       await rename(tmp, target);
       await fsyncDir(join(layout.root, 'blobs', 'sha256'));
@@ -93,7 +97,7 @@ export async function putBlob(layout: Layout, source: Buffer | string | Readable
     await unlink(tmp).catch(() => undefined);
     throw err instanceof OcikitError ? err : wrap('put blob', err);
   }
-  return { digest, size };
+  return { digest, size, created };
 }
 
 /**

@@ -17,6 +17,9 @@ import { multiImage } from '../helpers/registry-images.js';
 import { gzipLayer, makeTarLayer } from '../helpers/layer-builder.js';
 import { dockerArchive, fixture, have, LAYER_A, run, sha256, treeListing } from './archive-helpers.js';
 import { makeTmpDir } from '../helpers/tmp.js';
+import { loadArchive } from '../../src/archive/load.js';
+import { saveImage } from '../../src/archive/save.js';
+import { OcikitError } from '../../src/errors.js';
 
 const skip = have('skopeo') ? false : 'skopeo is not installed';
 
@@ -177,6 +180,24 @@ test('load stores a gzip layer of a docker-archive compressed, checked against i
   const img = await imageOf(join(tmp.path, 'L'), '7');
   assert.equal(img.manifest['layers'][0].mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
   assert.deepEqual(await layerDiffIds(join(tmp.path, 'L'), img.manifest), [sha256(tar)]);
+});
+
+test('loading a gzip docker-archive again adds nothing', async (t) => {
+  const tmp = await makeTmpDir(t);
+  const tar = await makeTarLayer(LAYER_A);
+  const file = join(tmp.path, 'd.tar');
+  await writeFile(file, await dockerArchive({ layers: [gzipLayer(tar)], diffIds: [sha256(tar)] }));
+  const first = await loadArchive(file, join(tmp.path, 'L'));
+  assert.equal(first.added, 3); // config, layer, manifest
+  const again = await loadArchive(file, join(tmp.path, 'L'), { tag: 'again' });
+  assert.equal(again.added, 0);
+  assert.equal(again.descriptor.digest, first.descriptor.digest);
+});
+
+test('save refuses a repoTag without a tag', async (t) => {
+  const f = await fixture(t);
+  await assert.rejects(saveImage(f.layout, 'v1', join(f.dir, 'x.tar'), { repoTag: 'localhost:5000/app' }), (e: unknown) => e instanceof OcikitError && e.code === 'USAGE');
+  assert.deepEqual((await readdir(f.dir)).sort(), ['My_Images']);
 });
 
 test('podman loads a saved docker-archive', { skip: have('podman') ? false : 'podman is not installed' }, async (t) => {

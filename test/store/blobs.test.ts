@@ -64,7 +64,7 @@ describe('putBlob', () => {
   test('stores a buffer under blobs/sha256/<hex> and returns its digest and size', async (t) => {
     const layout = await freshLayout(t);
     const data = Buffer.from('hello, blob\n');
-    assert.deepEqual(await putBlob(layout, data), { digest: sha256(data), size: data.length });
+    assert.deepEqual(await putBlob(layout, data), { digest: sha256(data), size: data.length, created: true });
     assert.deepEqual(await readFile(layout.blobPath(sha256(data))), data);
     assert.deepEqual(await strays(layout), []);
   });
@@ -73,10 +73,11 @@ describe('putBlob', () => {
     const layout = await freshLayout(t);
     const data = Buffer.from('x'.repeat(100_000) + 'é');
     const want = { digest: sha256(data), size: data.length };
-    assert.deepEqual(await putBlob(layout, data.toString('utf8')), want);
-    assert.deepEqual(await putBlob(layout, data), want);
-    assert.deepEqual(await putBlob(layout, Readable.from(chunked(data, 4096))), want);
-    assert.deepEqual(await putBlob(layout, chunked(data, 777)), want);
+    // The first put stores the blob; the later ones find it there.
+    assert.deepEqual(await putBlob(layout, data.toString('utf8')), { ...want, created: true });
+    assert.deepEqual(await putBlob(layout, data), { ...want, created: false });
+    assert.deepEqual(await putBlob(layout, Readable.from(chunked(data, 4096))), { ...want, created: false });
+    assert.deepEqual(await putBlob(layout, chunked(data, 777)), { ...want, created: false });
     assert.deepEqual(await listBlobs(layout), [want.digest]);
     assert.deepEqual(await strays(layout), []);
   });
@@ -84,7 +85,7 @@ describe('putBlob', () => {
   test('stores an empty blob', async (t) => {
     const layout = await freshLayout(t);
     const result = await putBlob(layout, Buffer.alloc(0));
-    assert.deepEqual(result, { digest: sha256(''), size: 0 });
+    assert.deepEqual(result, { digest: sha256(''), size: 0, created: true });
     assert.equal(await blobSize(layout, result.digest), 0);
     assert.deepEqual(await readBlob(layout, desc('')), Buffer.alloc(0));
   });
@@ -97,7 +98,7 @@ describe('putBlob', () => {
     await new Promise((resolve) => setTimeout(resolve, 20)); // a rewrite would show a later mtime
     const second = await putBlob(layout, Readable.from([data]), { digest: first.digest, size: first.size });
     const after = await stat(layout.blobPath(first.digest));
-    assert.deepEqual(second, first);
+    assert.deepEqual(second, { ...first, created: false });
     assert.equal(after.ino, before.ino);
     assert.equal(after.mtimeMs, before.mtimeMs);
     assert.deepEqual(await strays(layout), []);
@@ -115,7 +116,7 @@ describe('putBlob', () => {
   test('checks what it is told to expect and accepts a match', async (t) => {
     const layout = await freshLayout(t);
     const data = Buffer.from('expected');
-    assert.deepEqual(await putBlob(layout, data, { digest: sha256(data), size: data.length }), { digest: sha256(data), size: data.length });
+    assert.deepEqual(await putBlob(layout, data, { digest: sha256(data), size: data.length }), { digest: sha256(data), size: data.length, created: true });
   });
 
   const mismatches: Array<[string, (data: Buffer) => Buffer | AsyncIterable<Buffer>, { digest?: string; size?: number }, string]> = [
