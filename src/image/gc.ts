@@ -12,14 +12,17 @@
  */
 import { lstat, readdir, readFile, readlink, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { forceRemove } from '../util/force-remove.js';
 import { errnoCode, wrap } from '../errors.js';
 import { DockerMediaType, isManifestType, MediaType } from '../oci/media-types.js';
 import type { Descriptor } from '../oci/types.js';
 import { listBlobs, sweepBlobs } from '../store/blobs.js';
 import { readIndex } from '../store/index-file.js';
 import type { Layout } from '../store/layout.js';
+import { eachLimit } from '../util/each-limit.js';
 import { TEMP_PREFIX, tempName } from '../util/fsync.js';
-import { readConfig, readManifest } from './json-blob.js';
+import { pathExists } from '../util/path-exists.js';
+import { readConfig } from './json-blob.js';
 import { walkReachable } from './walk.js';
 
 /**
@@ -50,10 +53,12 @@ export async function gc(layout: Layout): Promise<GcResult> {
   return layout.withLock('content', 'exclusive', () =>
     layout.withLock('index', 'exclusive', async () => {
       const index = await readIndex(layout);
-      const manifests: Descriptor[] = [];
+      // Image configs, met on the walk: the layer cache keeps the layers they list.
+      const configs: Descriptor[] = [];
       const reachable = await walkReachable(layout, index.manifests, {
-        visit: (d) => {
-          if (isManifestType(d.mediaType)) manifests.push(d);
+        visit: (d, parent) => {
+          const isConfig = d.mediaType === MediaType.config || d.mediaType === DockerMediaType.config;
+          if (isConfig && parent !== undefined && isManifestType(parent.mediaType)) configs.push(d);
         },
       });
       const result: GcResult = { removedBlobs: [], removedBytes: 0, removedTemp: [] };
@@ -63,7 +68,7 @@ export async function gc(layout: Layout): Promise<GcResult> {
       result.removedBytes = swept.bytes;
       result.removedBlobs.sort();
       result.removedTemp = await removeTemp(layout.root);
-      const layerDirs = await sweepLayerCache(layout, manifests);
+      const layerDirs = await sweepLayerCache(layout, configs);
       if (layerDirs !== undefined) result.removedLayerDirs = layerDirs;
       return result;
     }),
@@ -92,17 +97,14 @@ async function removeTemp(root: string): Promise<string[]> {
   return removed;
 }
 
-/** The diff_id hexes of every reachable image; undefined when a config cannot be read (then nothing is swept). */
-async function referencedDiffIds(layout: Layout, manifests: Descriptor[]): Promise<Set<string> | undefined> {
+/** The diff_id hexes the image configs list; undefined when a config cannot be read (then nothing is swept). */
+async function referencedDiffIds(layout: Layout, configs: Descriptor[]): Promise<Set<string> | undefined> {
   const out = new Set<string>();
   try {
-    for (const m of manifests) {
-      const manifest = (await readManifest(layout, m)).value;
-      const type = manifest.config.mediaType;
-      if (type !== MediaType.config && type !== DockerMediaType.config) continue; // an artifact: no layers to extract
-      const config = (await readConfig(layout, manifest.config)).value;
+    await eachLimit(configs, 8, async (desc) => {
+      const config = (await readConfig(layout, desc)).value;
       for (const d of config.rootfs?.diff_ids ?? []) out.add(d.slice(d.indexOf(':') + 1));
-    }
+    });
   } catch {
     return undefined;
   }
@@ -143,27 +145,27 @@ async function mountedKeys(cache: string): Promise<Set<string>> {
 }
 
 /** Removes layer cache entries no reachable image and no live mount uses; returns their keys (undefined: no cache). */
-async function sweepLayerCache(layout: Layout, manifests: Descriptor[]): Promise<string[] | undefined> {
+async function sweepLayerCache(layout: Layout, configs: Descriptor[]): Promise<string[] | undefined> {
   const cache = join(layout.root, CACHE_DIR);
-  if ((await lstat(cache).catch(() => undefined)) === undefined) return undefined;
+  if (!(await pathExists(cache))) return undefined;
   const layersDir = join(cache, CACHE_LAYERS);
   const entries = await names(layersDir);
   const removed: string[] = [];
   if (entries.length > 0) {
-    const wanted = await referencedDiffIds(layout, manifests);
+    const wanted = await referencedDiffIds(layout, configs);
     if (wanted === undefined) return removed;
     const inUse = await mountedKeys(cache);
     for (const name of entries) {
       const path = join(layersDir, name);
       try {
         if (name.startsWith(TEMP_PREFIX)) {
-          await rm(path, { recursive: true, force: true });
+          await forceRemove(path);
         } else if (!wanted.has(name.slice(0, HEX_LEN)) && !inUse.has(name)) {
           // Renamed first, so a crash half-way never leaves a partial tree under the key.
           const trash = join(layersDir, tempName());
           await rename(path, trash);
           removed.push(name);
-          await rm(trash, { recursive: true, force: true });
+          await forceRemove(trash);
         }
       } catch (err) {
         throw wrap(`remove cached layer ${name}`, err);

@@ -1,26 +1,31 @@
 /**
  * The per-layer extraction cache beside a layout (layout in ./paths.ts).
  *
- * Each layer is extracted once, into a temporary directory in the same
- * parent, with its marker written last; the directory is then renamed to its
- * key. Two processes extracting the same layer at once both succeed: the
- * first rename wins and the loser's copy is removed. A key without a valid
- * marker is extracted again and replaced. Short links to the layers are made
- * with symlink(2), which fails atomically if the name is taken, so concurrent
- * mounts never hand out one name twice.
+ * Each layer is extracted once, alone, by the engine's extractor with its
+ * whiteouts kept in overlayfs form (src/layer/extract.ts `overlayWhiteouts`),
+ * into a temporary directory in the same parent, with its marker written
+ * last; the directory is then renamed to its key. Two processes extracting
+ * the same layer at once both succeed: the first rename wins and the loser's
+ * copy is removed. A key without a valid marker is extracted again and
+ * replaced. Short links to the layers are made with symlink(2), which fails
+ * atomically if the name is taken, so concurrent mounts never hand out one
+ * name twice.
  *
  * Callers hold the layout's content lock shared (gc takes it exclusively
  * before it sweeps the cache).
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readlink, rename, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { forceRemove } from '../util/force-remove.js';
 import { OcikitError, errnoCode, wrap } from '../errors.js';
+import { applyLayer } from '../layer/apply.js';
+import { RootfsExtractor } from '../layer/extract.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { Layout } from '../store/layout.js';
+import { eachLimit } from '../util/each-limit.js';
 import { tempName } from '../util/fsync.js';
 import type { Logger } from '../util/log.js';
-import { extractLayer } from './extract-layer.js';
 import { type CachePaths, type ExtractionKind, layerKey } from './paths.js';
 
 const MARKER = 'complete';
@@ -49,7 +54,7 @@ interface Marker {
 }
 
 /** True when `dir` holds a complete extraction of `diffId`. */
-export async function isComplete(dir: string, diffId: string): Promise<boolean> {
+async function isComplete(dir: string, diffId: string): Promise<boolean> {
   try {
     const m = JSON.parse(await readFile(join(dir, MARKER), 'utf8')) as Partial<Marker>;
     if (m.version !== MARKER_VERSION || m.diffId !== diffId) return false;
@@ -64,25 +69,12 @@ export async function ensureLayers(layout: Layout, cache: CachePaths, manifest: 
   const diffIds = config.rootfs.diff_ids ?? [];
   const keys = diffIds.map((d) => layerKey(d, opts.kind));
   await mkdir(cache.layers, { recursive: true, mode: 0o700 });
-  const todo: number[] = [];
-  for (const [i, key] of keys.entries()) if (!(await isComplete(join(cache.layers, key), diffIds[i]!))) todo.push(i);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < todo.length) {
-      const i = todo[next++]!;
-      opts.onExtract?.(i, manifest.layers[i]!);
-      try {
-        await extractToCache(layout, cache, manifest.layers[i]!, diffIds[i]!, keys[i]!, opts);
-      } catch (err) {
-        next = todo.length; // the other workers stop after their current layer
-        throw err;
-      }
-    }
-  };
-  const workers = Array.from({ length: Math.min(PARALLEL_LAYERS, todo.length) }, worker);
-  const results = await Promise.allSettled(workers);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed !== undefined) throw failed.reason;
+  const complete = await Promise.all(keys.map((key, i) => isComplete(join(cache.layers, key), diffIds[i]!)));
+  const todo = keys.flatMap((_, i) => (complete[i] ? [] : [i]));
+  await eachLimit(todo, PARALLEL_LAYERS, async (i) => {
+    opts.onExtract?.(i, manifest.layers[i]!);
+    await extractToCache(layout, cache, manifest.layers[i]!, diffIds[i]!, keys[i]!, opts);
+  });
   return { keys, extracted: todo.length };
 }
 
@@ -91,12 +83,19 @@ async function extractToCache(layout: Layout, cache: CachePaths, layer: Descript
   const tmp = join(cache.layers, `${tempName()}-${key.slice(0, 12)}`);
   await mkdir(tmp, { mode: 0o700 });
   try {
-    await extractLayer(layout, layer, diffId, join(tmp, 'diff'), { kind: opts.kind, log: opts.log });
+    const extractor = new RootfsExtractor(join(tmp, 'diff'), {
+      mapOptions: opts.kind.mapOptions,
+      log: opts.log,
+      overlayWhiteouts: { opaqueXattr: opts.kind.opaqueXattr },
+    });
+    await extractor.prepareRoot();
+    await applyLayer(layout, layer, diffId, extractor, `layer ${layer.digest}`);
+    await extractor.finalizeModes();
     const marker: Marker = { version: MARKER_VERSION, diffId, digest: layer.digest };
     await writeFile(join(tmp, MARKER), `${JSON.stringify(marker)}\n`, { mode: 0o644 });
     await install(tmp, final, diffId);
   } catch (err) {
-    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    await forceRemove(tmp);
     throw err instanceof OcikitError ? err : wrap(`cache layer ${layer.digest}`, err);
   }
 }
@@ -112,14 +111,14 @@ async function install(tmp: string, final: string, diffId: string): Promise<void
       if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 2) throw err;
     }
     if (await isComplete(final, diffId)) {
-      await rm(tmp, { recursive: true, force: true });
+      await forceRemove(tmp);
       return;
     }
     const trash = join(dirname(final), tempName());
     await rename(final, trash).catch((err: unknown) => {
       if (errnoCode(err) !== 'ENOENT') throw err;
     });
-    await rm(trash, { recursive: true, force: true });
+    await forceRemove(trash);
   }
 }
 

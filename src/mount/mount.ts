@@ -22,7 +22,7 @@ import { emptyLowers, ensureLayers, linkLayers } from './layer-cache.js';
 import { mountAt } from './mountinfo.js';
 import { checkOptionPath, mountOverlay, unmountOverlay, type OverlayDriver } from './overlay.js';
 import { cachePaths, mountPaths, opaqueXattrFor, type MountPaths } from './paths.js';
-import { newMountId, readState, recordPath, removeRecord, STATE_KIND, writeRecord, writeState, type MountState } from './state.js';
+import { newMountId, readState, recordPath, removeRecord, STATE_KIND, STATE_VERSION, writeRecord, writeState, type MountState } from './state.js';
 import { pathExists } from '../util/path-exists.js';
 
 export interface MountOptions {
@@ -96,7 +96,7 @@ export async function mountImage(layout: Layout, tag: string, dir: string, opts:
     const id = newMountId();
     const state: MountState = {
       kind: STATE_KIND,
-      version: 1,
+      version: STATE_VERSION,
       id,
       mountpoint: mp.path,
       layout: layout.root,

@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 export interface MountEntry {
   mountPoint: string;
   fsType: string;
-  source: string;
   /** Per-superblock options (for overlay: lowerdir=…,upperdir=…). */
   superOptions: string;
 }
@@ -17,13 +16,13 @@ function unescape(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
-export function parseMountinfo(text: string): MountEntry[] {
+function parseMountinfo(text: string): MountEntry[] {
   const out: MountEntry[] = [];
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     const dash = f.indexOf('-', 6);
     if (f.length < 10 || dash < 0 || f.length < dash + 4) continue;
-    out.push({ mountPoint: unescape(f[4]!), fsType: f[dash + 1]!, source: unescape(f[dash + 2]!), superOptions: f[dash + 3]! });
+    out.push({ mountPoint: unescape(f[4]!), fsType: f[dash + 1]!, superOptions: f[dash + 3]! });
   }
   return out;
 }

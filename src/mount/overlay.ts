@@ -40,7 +40,7 @@ export function checkOptionPath(path: string, what: string): void {
   }
 }
 
-export function overlayOptions(spec: OverlaySpec): string {
+function overlayOptions(spec: OverlaySpec): string {
   const parts = [`lowerdir=${spec.lowers.join(':')}`];
   if (spec.upper !== undefined) parts.push(`upperdir=${spec.upper}`, `workdir=${spec.work!}`);
   else parts.unshift('ro');
@@ -58,7 +58,7 @@ function firstLine(err: unknown): string {
 }
 
 /** The first executable `name` on PATH. */
-export async function findProgram(name: string, path = process.env['PATH'] ?? ''): Promise<string | undefined> {
+async function findProgram(name: string, path = process.env['PATH'] ?? ''): Promise<string | undefined> {
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     const p = join(dir, name);

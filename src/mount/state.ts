@@ -15,7 +15,7 @@ import type { OverlayDriver } from './overlay.js';
 import type { CachePaths, MountPaths } from './paths.js';
 
 export const STATE_KIND = 'ocikit-mount';
-const STATE_VERSION = 1;
+export const STATE_VERSION = 1;
 
 export interface MountState {
   kind: typeof STATE_KIND;
