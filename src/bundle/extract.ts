@@ -16,7 +16,8 @@ import { findTag } from '../image/resolve.js';
 import { readConfig, readManifest } from '../image/json-blob.js';
 import { availablePlatforms, choosePlatform, formatPlatform } from '../registry/manifests.js';
 import type { Layout } from '../store/layout.js';
-import { extractInto, forceRemove, type ResolvedImage, type UnpackOptions } from './unpack.js';
+import { forceRemove } from '../util/force-remove.js';
+import { extractInto, type ResolvedImage, type UnpackOptions } from './unpack.js';
 
 export interface ExtractOptions extends UnpackOptions {
   /** Replace a non-empty DIR. */

@@ -8,10 +8,10 @@
  * ancestor is deleted (or replaced by a non-directory) too. `--mask-path`
  * paths, and the image's volumes unless `--no-mask-volumes`, are left out.
  */
-import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { OcikitError } from '../errors.js';
+import { components } from '../fs/secure-join.js';
 import type { Descriptor } from '../oci/types.js';
 import { sourceDateEpoch, unixSeconds } from '../oci/go-time.js';
 import type { Layout } from '../store/layout.js';
@@ -56,7 +56,7 @@ export interface Change {
 
 /** A mask path relative to the root, cleaned ("" masks nothing). */
 function cleanMask(p: string): string {
-  return p.split('/').filter((c) => c !== '' && c !== '.').join('/');
+  return components(p).join('/');
 }
 
 function stripDot(p: string): string {
@@ -68,25 +68,14 @@ function under(path: string, dir: string): boolean {
   return dir === '' || path === dir || path.startsWith(`${dir}/`);
 }
 
-/** Turns mtree differences into the sorted list of layer entries. */
-export async function changesFrom(rootfs: string, diffs: MtreeDifference[], excluded: (rel: string) => boolean): Promise<Change[]> {
+/**
+ * Turns mtree differences into the sorted list of layer entries. The
+ * comparison reports everything under an added directory as `extra` too, so
+ * the differences alone name every path to archive.
+ */
+function changesFrom(diffs: MtreeDifference[], excluded: (rel: string) => boolean): Change[] {
   const adds = new Set<string>();
   const deletes: string[] = [];
-  const addTree = async (rel: string): Promise<void> => {
-    adds.add(rel);
-    let children;
-    try {
-      children = await readdir(join(rootfs, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const c of children) {
-      const child = `${rel}/${c.name}`;
-      if (excluded(child)) continue;
-      if (c.isDirectory()) await addTree(child);
-      else adds.add(child);
-    }
-  };
   for (const d of diffs) {
     const rel = stripDot(d.path);
     if (rel === '' || excluded(rel)) {
@@ -94,11 +83,7 @@ export async function changesFrom(rootfs: string, diffs: MtreeDifference[], excl
       continue;
     }
     if (d.kind === 'missing') deletes.push(rel);
-    else if (d.kind === 'extra') {
-      const st = await lstat(join(rootfs, rel)).catch(() => undefined);
-      if (st?.isDirectory()) await addTree(rel);
-      else adds.add(rel);
-    } else adds.add(rel);
+    else adds.add(rel);
   }
   deletes.sort(compareUtf8); // parents before children
   // Paths that were directories and are something else now: what was below them is gone with them.
@@ -150,7 +135,7 @@ export async function repackBundle(layout: Layout, tag: string, bundle: string, 
     const { changes, layer } = await withOpenedTree(rootfs, async (modeOverride) => {
       opts.onProgress?.({ phase: 'compare', done: 0, total: entries.length });
       const diffs = await compareTree(rootfs, entries, { exclude: excluded, modeOverride });
-      const changes = await changesFrom(rootfs, diffs, excluded);
+      const changes = changesFrom(diffs, excluded);
       collectGarbage();
       const sde = sourceDateEpoch(opts.env);
       const compression = chooseCompression(opts.compress, manifest);

@@ -6,13 +6,13 @@
  * waits); only the bundle is written. On failure everything this call created
  * is removed again, so a retry starts clean.
  */
-import { chmod, lstat, mkdir, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcikitError, errnoCode } from '../errors.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import type { Layout } from '../store/layout.js';
-import { readConfig, readManifest } from '../image/json-blob.js';
-import { resolveTag, type DescriptorPath } from '../image/resolve.js';
+import { readTagged } from '../image/add-layer.js';
+import type { DescriptorPath } from '../image/resolve.js';
 import { applyLayers, checkUnpackable, type LayerProgress } from '../layer/apply.js';
 import { RootfsExtractor } from '../layer/extract.js';
 import type { MapOptions } from '../runtime/id-map.js';
@@ -22,6 +22,7 @@ import { writeBundleMeta } from './meta.js';
 import { writeBundleMtree } from './mtree-file.js';
 import type { Logger } from '../util/log.js';
 import { pathExists } from '../util/path-exists.js';
+import { forceRemove } from '../util/force-remove.js';
 
 export interface UnpackOptions {
   mapOptions: MapOptions;
@@ -37,35 +38,10 @@ export interface ResolvedImage {
 }
 
 /** The manifest and config a tag names. */
-export async function resolveImage(layout: Layout, tag: string): Promise<ResolvedImage> {
-  const path = await resolveTag(layout, tag);
-  const manifest = (await readManifest(layout, path[path.length - 1]!)).value;
-  const config = (await readConfig(layout, manifest.config)).value;
-  return { path, manifest, config };
+export function resolveImage(layout: Layout, tag: string): Promise<ResolvedImage> {
+  return readTagged(layout, tag);
 }
 
-
-/**
- * rm -rf that also works for an unprivileged user on a tree holding
- * directories without owner write or search permission (a failed rootless
- * unpack): such directories are opened up first.
- */
-export async function forceRemove(path: string): Promise<void> {
-  try {
-    await rm(path, { recursive: true, force: true });
-    return;
-  } catch {
-    // fall through: open up the directories and try again
-  }
-  const openUp = async (dir: string): Promise<void> => {
-    await chmod(dir, 0o700).catch(() => undefined);
-    const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
-    for (const d of names) if (d.isDirectory()) await openUp(join(dir, d.name));
-  };
-  const st = await lstat(path).catch(() => undefined);
-  if (st?.isDirectory()) await openUp(path);
-  await rm(path, { recursive: true, force: true }).catch(() => undefined);
-}
 
 /** Extracts the image's layers into `rootfs` (which must not exist), returning the extractor's record. */
 export async function extractInto(layout: Layout, image: ResolvedImage, rootfs: string, opts: UnpackOptions, existing = false): Promise<RootfsExtractor> {
@@ -90,7 +66,7 @@ export async function unpackBundle(layout: Layout, tag: string, bundle: string, 
     for (const p of [rootfs, configPath]) {
       if (await pathExists(p)) throw new OcikitError('BUNDLE_EXISTS', `bundle ${bundle} already holds ${p.slice(bundle.length + 1)}: unpack into a new directory`);
     }
-    const madeBundle = !(await pathExists(bundle));
+    const madeBundle = st === undefined;
     await mkdir(bundle, { recursive: true });
     await chmod(bundle, 0o700);
     const created: string[] = [];

@@ -22,7 +22,7 @@
  * form overlayfs reads: `.wh.NAME` becomes a 0/0 character device NAME and
  * `.wh..wh..opq` sets the opaque xattr on its directory.
  */
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { link, lstat, lutimes, mkdir, open, readdir, rm, symlink, unlink, lchown, chmod, type FileHandle } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { createHash, webcrypto } from 'node:crypto';
@@ -41,8 +41,8 @@ const run = promisify(execFile);
 
 /** Files up to this size are buffered and written concurrently; larger ones are streamed in order. */
 const SMALL_FILE = 1 << 20;
-const WHITEOUT_PREFIX = '.wh.';
-const OPAQUE = '.wh..wh..opq';
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE = '.wh..wh..opq';
 /** Never restored from a layer (umoci's rule, plus overlayfs' own xattrs, which would change what a mount shows). */
 export function forbiddenXattr(name: string): boolean {
   return name === 'security.selinux' || name === 'system.nfs4_acl' || name.startsWith('trusted.overlay.');
@@ -77,6 +77,14 @@ interface DirMeta {
   mode: number;
   atime: TarTime;
   mtime: TarTime;
+}
+
+/** What removal needs to know of a path: an lstat result or a dirent. */
+type FileKind = Pick<Stats, 'isDirectory' | 'isSymbolicLink'>;
+
+/** Components in a relative path ('' is the root, depth 0): deepest-first orders sort by it. */
+function depth(rel: string): number {
+  return rel === '' ? 0 : rel.split('/').length;
 }
 
 function seconds(t: TarTime): number {
@@ -259,11 +267,13 @@ export class RootfsExtractor {
       // The link is followed inside the rootfs, never on the host.
       if ((await this.paths.resolveExisting(rel.split('/'))) !== undefined) return true;
     }
-    await this.remove(rel, existing.isDirectory());
+    await this.remove(rel, existing);
     return false;
   }
 
-  private async remove(rel: string, isDir: boolean): Promise<void> {
+  /** Removes `rel`; `kind` is its lstat (or dirent), which says whether cached name resolutions may have gone through it. */
+  private async remove(rel: string, kind: FileKind): Promise<void> {
+    const isDir = kind.isDirectory();
     if (isDir) {
       await this.settle(rel, true);
       await rm(this.host(rel), { recursive: true, force: true });
@@ -273,7 +283,7 @@ export class RootfsExtractor {
       });
     }
     this.written.delete(rel);
-    this.paths.removed(rel);
+    this.paths.removed(rel, isDir || kind.isSymbolicLink());
   }
 
   private async directory(h: TarHeader, rel: string): Promise<void> {
@@ -466,7 +476,7 @@ export class RootfsExtractor {
     const st = await lstat(this.host(rel)).catch(() => undefined);
     if (st === undefined) return;
     await this.touchDir(parent);
-    await this.removeLower(rel, st.isDirectory());
+    await this.removeLower(rel, st);
   }
 
   /**
@@ -523,9 +533,9 @@ export class RootfsExtractor {
   }
 
   /** Removes `rel` except what this layer wrote under it. */
-  private async removeLower(rel: string, isDir: boolean): Promise<void> {
-    if (isDir && this.layerAncestors.has(rel)) await this.opaque(rel);
-    else await this.remove(rel, isDir);
+  private async removeLower(rel: string, st: FileKind): Promise<void> {
+    if (st.isDirectory() && this.layerAncestors.has(rel)) await this.opaque(rel);
+    else await this.remove(rel, st);
   }
 
   /** Empties directory `dir` of lower layers' content (what this layer wrote stays). */
@@ -539,13 +549,12 @@ export class RootfsExtractor {
         if (child.isDirectory()) await this.opaque(rel);
         continue;
       }
-      await this.remove(rel, child.isDirectory());
+      await this.remove(rel, child);
     }
   }
 
   /** Puts back the times of directories whose content changed, then applies this layer's directory entries, deepest first. */
   private async finishDirs(): Promise<void> {
-    const depth = (p: string): number => (p === '' ? 0 : p.split('/').length);
     for (const [rel, [atime, mtime]] of this.savedTimes) {
       if (this.dirMeta.has(rel)) continue;
       await lutimes(this.host(rel), seconds(atime), seconds(mtime)).catch(() => undefined);
@@ -577,7 +586,6 @@ export class RootfsExtractor {
 
   /** Applies the deferred directory modes, deepest first. */
   async finalizeModes(): Promise<void> {
-    const depth = (p: string): number => (p === '' ? 0 : p.split('/').length);
     for (const [rel, mode] of [...this.deferredModes].sort((a, b) => depth(b[0]) - depth(a[0]))) {
       const st = await lstat(this.host(rel)).catch(() => undefined);
       if (st?.isDirectory()) await chmod(this.host(rel), mode);

@@ -13,13 +13,10 @@ import * as xattr from '@napi-rs/xattr';
 import { OcikitError, errnoCode } from '../errors.js';
 import type { Logger } from '../util/log.js';
 import { type MapOptions, toContainer } from '../runtime/id-map.js';
-import { forbiddenXattr } from './extract.js';
+import { forbiddenXattr, OPAQUE, WHITEOUT_PREFIX } from './extract.js';
 import { decodeRootlessOwner, ROOTLESS_XATTR } from './rootless-xattr.js';
 import { emptyHeader, type TarHeader } from './tar-header.js';
 import type { TarWriter } from './tar-writer.js';
-
-export const WHITEOUT_PREFIX = '.wh.';
-export const OPAQUE_WHITEOUT = '.wh..wh..opq';
 
 export interface GenerateOptions {
   mapOptions: MapOptions;
@@ -41,7 +38,8 @@ export class LayerGenerator {
 
   /** Adds the file at `hostPath` under tar name `name` (relative, no leading "/"). */
   async addPath(hostPath: string, name: string): Promise<void> {
-    if (name.split('/').some((c) => c.startsWith(WHITEOUT_PREFIX))) {
+    // A component starting with ".wh.": at the start of the name or after a "/".
+    if (name.startsWith(WHITEOUT_PREFIX) || name.includes(`/${WHITEOUT_PREFIX}`)) {
       throw new OcikitError('UNSAFE_ENTRY', `cannot archive ${JSON.stringify(name)}: names starting with ${WHITEOUT_PREFIX} are reserved for whiteouts`);
     }
     const st = await lstat(hostPath, { bigint: true });
@@ -105,7 +103,7 @@ export class LayerGenerator {
 
   /** An opaque whiteout: directory `dir` ("" for the root) hides what lower layers had in it. */
   async addOpaque(dir: string): Promise<void> {
-    await this.writer.add(this.marker(dir === '' ? OPAQUE_WHITEOUT : `${dir}/${OPAQUE_WHITEOUT}`));
+    await this.writer.add(this.marker(dir === '' ? OPAQUE : `${dir}/${OPAQUE}`));
   }
 
   private marker(name: string): TarHeader {

@@ -64,10 +64,10 @@ export function encodePax(records: PaxRecord[]): Buffer {
 
 /**
  * Reduces parsed records to a map, the last record of a key winning (as
- * POSIX says); a key with an empty value deletes it.
+ * POSIX says); a key with an empty value deletes it. Records are applied
+ * over `map` (a new one by default), which is returned.
  */
-export function paxMap(records: PaxRecord[]): Map<string, Buffer> {
-  const map = new Map<string, Buffer>();
+export function paxMap(records: readonly PaxRecord[], map = new Map<string, Buffer>()): Map<string, Buffer> {
   for (const r of records) {
     if (r.value.length === 0) map.delete(r.key);
     else map.set(r.key, r.value);

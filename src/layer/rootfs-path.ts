@@ -18,6 +18,7 @@ import type { Stats } from 'node:fs';
 import { lstat, mkdir, readlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OcikitError, errnoCode } from '../errors.js';
+import { components } from '../fs/secure-join.js';
 
 /** Linux's own limit on symlinks followed in one lookup. */
 const MAX_SYMLINKS = 40;
@@ -36,10 +37,6 @@ export function cleanEntryName(name: string): string[] {
     out.push(c);
   }
   return out;
-}
-
-function splitTarget(target: string): string[] {
-  return target.split('/').filter((c) => c !== '' && c !== '.');
 }
 
 export class RootfsPaths {
@@ -73,11 +70,16 @@ export class RootfsPaths {
     this.known.add(rel);
   }
 
-  /** Something at `rel` was removed or replaced: cached resolutions may be stale. */
-  removed(rel: string): void {
+  /**
+   * Something at `rel` was removed or replaced. Only a directory or a symlink
+   * can lie on a cached resolution (`resolvable`); removing anything else
+   * leaves the cache valid.
+   */
+  removed(rel: string, resolvable = true): void {
+    this.fresh.delete(rel);
+    if (!resolvable) return;
     this.cache.clear();
     this.known.clear();
-    this.fresh.delete(rel);
   }
 
   private host(rel: string): string {
@@ -147,7 +149,7 @@ export class RootfsPaths {
         }
         const target = await readlink(this.host(rel));
         if (target.startsWith('/')) done.length = 0;
-        todo.unshift(...splitTarget(target));
+        todo.unshift(...components(target));
         continue;
       }
       if (st?.isDirectory()) {
@@ -160,7 +162,7 @@ export class RootfsPaths {
       if (st !== undefined) {
         // A non-directory where a directory must be: replaced (umoci 0.5+).
         await unlink(this.host(rel));
-        this.removed(rel);
+        this.removed(rel, false); // not a symlink (followed above), not a directory
       }
       await mkdir(this.host(rel), { mode: 0o755 });
       this.created(rel);

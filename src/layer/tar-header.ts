@@ -102,6 +102,11 @@ export const TYPEFLAG: Record<TarEntryType, number> = {
   fifo: 0x36,
 };
 
+/** Zero bytes after a body of `n` bytes, up to the next block boundary. */
+export function padding(n: number): number {
+  return (BLOCK - (n % BLOCK)) % BLOCK;
+}
+
 /** Types that never carry a body, whatever their size field says (Go's isHeaderOnlyType). */
 export function isHeaderOnly(type: TarEntryType): boolean {
   return type !== 'file';

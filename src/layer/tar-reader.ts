@@ -14,8 +14,8 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { OcikitError } from '../errors.js';
-import { parsePax, type PaxRecord } from './pax.js';
-import { BLOCK, decodeBlock, parseString, type RawHeader, type TarEntryType, type TarHeader, type TarTime } from './tar-header.js';
+import { paxMap, parsePax, type PaxRecord } from './pax.js';
+import { BLOCK, decodeBlock, padding, parseString, type RawHeader, type TarEntryType, type TarHeader, type TarTime } from './tar-header.js';
 
 const EMPTY = Buffer.alloc(0);
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
@@ -36,10 +36,6 @@ const TYPES: Record<number, TarEntryType> = {
 
 function fail(message: string): never {
   throw new OcikitError('UNSAFE_ENTRY', `layer tar: ${message}`);
-}
-
-function padding(n: number): number {
-  return (BLOCK - (n % BLOCK)) % BLOCK;
 }
 
 function showType(c: number): string {
@@ -275,12 +271,8 @@ export class TarReader {
         } catch (err) {
           throw new OcikitError('UNSAFE_ENTRY', `layer tar: ${(err as Error).message} in the PAX header at offset ${at}`);
         }
-        if (tf === 0x67) {
-          for (const r of records) {
-            if (r.value.length === 0) this.#globals.delete(r.key);
-            else this.#globals.set(r.key, r.value);
-          }
-        } else pax = records; // a second 'x' replaces the first, as in Go
+        if (tf === 0x67) paxMap(records, this.#globals);
+        else pax = records; // a second 'x' replaces the first, as in Go
         continue;
       }
       if (tf === 0x56 /* V: volume label */) {
@@ -347,13 +339,7 @@ export class TarReader {
     // Common case (no globals, no empty values, no repeated keys): the records as they are, no map.
     let recs: Map<string, Buffer> | PaxRecord[];
     if (this.#globals.size === 0 && pax !== null && pax.every((r, i) => r.value.length > 0 && pax.findIndex((q) => q.key === r.key) === i)) recs = pax;
-    else {
-      recs = new Map(this.#globals);
-      for (const r of pax ?? []) {
-        if (r.value.length === 0) recs.delete(r.key);
-        else recs.set(r.key, r.value);
-      }
-    }
+    else recs = paxMap(pax ?? [], new Map(this.#globals));
     const has = (k: string): boolean => (Array.isArray(recs) ? recs.some((r) => r.key === k) : recs.has(k));
     const name = h.name;
     const text = (v: Buffer, what: string): string => {

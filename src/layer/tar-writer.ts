@@ -12,7 +12,8 @@
  */
 import { once } from 'node:events';
 import { OcikitError } from '../errors.js';
-import { encodePaxRecord } from './pax.js';
+import { encodePax } from './pax.js';
+import { cleanPath } from '../util/go-path.js';
 import {
   BLOCK,
   F,
@@ -23,6 +24,7 @@ import {
   formatOctal,
   formatString,
   isHeaderOnly,
+  padding,
   TYPEFLAG,
   type TarHeader,
 } from './tar-header.js';
@@ -51,10 +53,6 @@ function toAscii(s: string): Buffer {
   return Buffer.from(s.replace(/[^\x01-\x7f]/g, ''), 'latin1');
 }
 
-function padding(n: number): number {
-  return (BLOCK - (n % BLOCK)) % BLOCK;
-}
-
 /** Go's splitUSTARPath: [prefix, suffix] when a long ASCII name fits the two fields. */
 function splitUstar(name: Buffer): [Buffer, Buffer] | null {
   let length = name.length;
@@ -67,26 +65,12 @@ function splitUstar(name: Buffer): [Buffer, Buffer] | null {
   return [name.subarray(0, i), name.subarray(i + 1)];
 }
 
-/** Go's path.Clean. */
-function goClean(p: string): string {
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg !== '..') out.push(seg);
-    else if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else if (!rooted) out.push('..');
-  }
-  const s = out.join('/');
-  return rooted ? `/${s}` : s || '.';
-}
-
 /** path.Join(path.Split(name) with "PaxHeaders.0" between). */
 function paxHeaderName(name: string): string {
   const slash = name.lastIndexOf('/');
   const dir = name.slice(0, slash + 1);
   const file = name.slice(slash + 1);
-  return goClean(dir === '' ? `PaxHeaders.0/${file}` : `${dir}/PaxHeaders.0/${file}`);
+  return cleanPath(dir === '' ? `PaxHeaders.0/${file}` : `${dir}/PaxHeaders.0/${file}`);
 }
 
 /** A minimal header for an extension entry (Go's writeRawFile): zero numbers, no names. */
@@ -226,8 +210,9 @@ function ustarBlock(h: TarHeader, f: Fields): Buffer {
 function paxBlocks(h: TarHeader, f: Fields, paxHdrs: Map<string, Buffer>): Buffer {
   const parts: Buffer[] = [];
   if (paxHdrs.size > 0) {
-    const keys = [...paxHdrs.keys()].map((k) => Buffer.from(k, 'utf8')).sort(Buffer.compare);
-    const data = Buffer.concat(keys.map((k) => encodePaxRecord(k.toString('utf8'), paxHdrs.get(k.toString('utf8'))!)));
+    // Go sorts the keys as byte strings.
+    const records = [...paxHdrs].map(([key, value]) => ({ key, value, bytes: Buffer.from(key, 'utf8') })).sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    const data = encodePax(records);
     if (data.length > MAX_SPECIAL) cannot(h, `PAX records of ${data.length} bytes (limit ${MAX_SPECIAL})`);
     parts.push(...rawFile(paxHeaderName(h.name), data, 0x78, 'ustar'));
   }

@@ -30,12 +30,13 @@
  */
 import { OcikitError, wrap } from '../errors.js';
 import { UMOCI_MTREE_KEYWORDS, type MtreeEntry } from './spec.js';
-import { cleanPath } from './parse.js';
+import { cleanPath } from '../util/go-path.js';
 import {
   DIGEST_ALGORITHMS,
   FileHasher,
   addDigests,
   compareKeys,
+  entryPath,
   normalizeKeywords,
   scanTree,
   type ScannedFile,
@@ -135,12 +136,6 @@ function compareKeywords(
   return out.sort((a, b) => rank(a.keyword) - rank(b.keyword) || compareKeys(a.keyword, b.keyword));
 }
 
-function differencePath(key: string): { path: string; pathBytes?: Buffer } {
-  const bytes = Buffer.from(key, 'latin1');
-  const path = bytes.toString('utf8');
-  return Buffer.from(path, 'utf8').equals(bytes) ? { path } : { path, pathBytes: bytes };
-}
-
 /**
  * Compare the tree at `root` with `manifest` (entries as `parseMtree` gives
  * them) and return the differences in path byte order; an empty list means
@@ -163,7 +158,7 @@ export async function compareTree(root: string, manifest: MtreeEntry[], opts: Co
     let hit = excluded.get(key);
     if (hit === undefined) {
       const slash = key.lastIndexOf('/');
-      hit = (slash > 0 && isExcluded(key.slice(0, slash))) || opts.exclude(differencePath(key).path);
+      hit = (slash > 0 && isExcluded(key.slice(0, slash))) || opts.exclude(entryPath(key).path);
       excluded.set(key, hit);
     }
     return hit;
@@ -174,10 +169,11 @@ export async function compareTree(root: string, manifest: MtreeEntry[], opts: Co
     if (!isExcluded(key)) expected.set(key, e);
   }
 
-  const run = async (modeOverride?: ModeOverride): Promise<MtreeDifference[]> => {
+  const run = async (modeOverride?: ModeOverride): Promise<Array<[string, MtreeDifference]>> => {
     const walked = await scanTree(root, { keywords, concurrency, exclude: opts.exclude, modeOverride });
 
-    const diffs: MtreeDifference[] = [];
+    // Each difference with its path key, the sort key.
+    const diffs: Array<[string, MtreeDifference]> = [];
     const toHash: ScannedFile[] = [];
     const noDigests = new Set(digestKws);
     const none = new Set<string>();
@@ -186,34 +182,33 @@ export async function compareTree(root: string, manifest: MtreeEntry[], opts: Co
       seen.add(f.key);
       const old = expected.get(f.key);
       if (old === undefined) {
-        diffs.push({ ...differencePath(f.key), kind: 'extra', keys: [] });
+        diffs.push([f.key, { ...entryPath(f.key), kind: 'extra', keys: [] }]);
         continue;
       }
       const keys = compareKeywords(old.keywords, f.entry.keywords, keywords, noDigests);
       if (f.entry.type === 'file' && digestKws.length > 0 && !keys.some((k) => k.keyword === 'size' || k.keyword === 'type')) {
         toHash.push(f);
       } else if (keys.length > 0) {
-        diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
+        diffs.push([f.key, { ...entryPath(f.key), kind: 'modified', keys }]);
       }
     }
     for (const key of expected.keys()) {
-      if (!seen.has(key)) diffs.push({ ...differencePath(key), kind: 'missing', keys: [] });
+      if (!seen.has(key)) diffs.push([key, { ...entryPath(key), kind: 'missing', keys: [] }]);
     }
 
     await addDigests(toHash, keywords, new FileHasher(concurrency), opts.digestHint);
     for (const f of toHash) {
       const keys = compareKeywords(expected.get(f.key)!.keywords, f.entry.keywords, keywords, none);
-      if (keys.length > 0) diffs.push({ ...differencePath(f.key), kind: 'modified', keys });
+      if (keys.length > 0) diffs.push([f.key, { ...entryPath(f.key), kind: 'modified', keys }]);
     }
     return diffs;
   };
-  let diffs: MtreeDifference[];
+  let diffs: Array<[string, MtreeDifference]>;
   try {
     diffs = opts.modeOverride !== undefined ? await run(opts.modeOverride) : await withUnprivAccess(root, run);
   } catch (err) {
     throw wrap(`walk ${root}`, err);
   }
 
-  const sortKey = (d: MtreeDifference): string => (d.pathBytes ?? Buffer.from(d.path, 'utf8')).toString('latin1');
-  return diffs.sort((a, b) => compareKeys(sortKey(a), sortKey(b)));
+  return diffs.sort((a, b) => compareKeys(a[0], b[0])).map(([, d]) => d);
 }

@@ -1,7 +1,7 @@
 import { OcikitError } from '../errors.js';
 import { UMOCI_MTREE_KEYWORDS, type MtreeEntry, type MtreeHeader } from './spec.js';
 import { visEncode } from './vis.js';
-import { cleanPath } from './parse.js';
+import { cleanPath } from '../util/go-path.js';
 
 export interface FormatMtreeOptions {
   /** Keywords in output order (default umoci's MtreeKeywords); also printed in the `keywords:` header line. */

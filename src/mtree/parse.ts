@@ -1,6 +1,7 @@
 import { OcikitError } from '../errors.js';
 import { MTREE_TYPES, type MtreeEntry, type MtreeType } from './spec.js';
 import { unvisDecode } from './vis.js';
+import { cleanPath } from '../util/go-path.js';
 
 /*
  * Paths are handled as latin1 ("binary") JS strings while parsing, one char per
@@ -11,25 +12,6 @@ interface DirNode {
   /** Cleaned, decoded path as a binary string. */
   path: string;
   parent: DirNode | null;
-}
-
-/** Go's filepath.Clean on a '/'-separated binary string. */
-export function cleanPath(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const parts: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
-      else if (!rooted) parts.push('..');
-      continue;
-    }
-    parts.push(seg);
-  }
-  const joined = parts.join('/');
-  if (rooted) return '/' + joined;
-  return joined === '' ? '.' : joined;
 }
 
 /** go-mtree's CleanPath: like Clean, but a relative path can never climb above its root. */

@@ -96,7 +96,7 @@ export function mtreeValidationError(count: number): OcikitError {
  */
 export function parseMtreeKeywordArg(arg: string): string[] {
   const names = arg.split(/[, ]/).filter((s) => s !== '');
-  return normalizeKeywords(names.map(keywordSynonym));
+  return normalizeKeywords(names);
 }
 
 /** go-mtree's `UsedKeywords`: keyword prefixes found in the manifest's entries, first use first. */

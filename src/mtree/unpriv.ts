@@ -46,12 +46,7 @@ export async function withUnprivAccess<T>(root: string, walk: (override?: ModeOv
     const code = errnoCode(err) ?? errnoCode((err as { cause?: unknown }).cause);
     if ((code !== 'EACCES' && code !== 'EPERM') || process.geteuid?.() === 0) throw err;
   }
-  const changed = await openUp(root);
-  try {
-    return await walk(new Map(changed.map(([, key, mode]) => [key, mode])));
-  } finally {
-    for (const [host, , mode] of changed.reverse()) await chmod(host, mode).catch(() => undefined);
-  }
+  return withOpenedTree(root, walk);
 }
 
 /**

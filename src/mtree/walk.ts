@@ -38,6 +38,7 @@ import { OcikitError, errnoCode, wrap } from '../errors.js';
 import { UMOCI_MTREE_KEYWORDS, type MtreeEntry, type MtreeType } from './spec.js';
 import { visEncode } from './vis.js';
 import { withUnprivAccess, type ModeOverride } from './unpriv.js';
+import { eachLimit } from '../util/each-limit.js';
 
 export interface WalkOptions {
   /** Keywords to compute, in output order (default umoci's). Synonyms (`sha256`, `xattrs`…) are accepted. */
@@ -318,7 +319,8 @@ function joinHost(dir: string | Buffer, name: Buffer): string | Buffer {
   return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir, 'utf8') : dir, Buffer.from('/'), name]);
 }
 
-function entryPath(key: string): { path: string; pathBytes?: Buffer } {
+/** The path (and, when they are not UTF-8, the exact bytes) of a binary path key. */
+export function entryPath(key: string): { path: string; pathBytes?: Buffer } {
   const bytes = Buffer.from(key, 'latin1');
   return isUtf8(bytes) ? { path: bytes.toString('utf8') } : { path: bytes.toString('utf8'), pathBytes: bytes };
 }
@@ -464,32 +466,29 @@ export async function addDigests(
 ): Promise<void> {
   const digestKws = keywords.filter((k) => DIGEST_ALGORITHMS[k] !== undefined);
   if (digestKws.length === 0) return;
+  const hint = digestKws.includes('sha256digest') ? digestHint : undefined;
+  const one = async (f: ScannedFile): Promise<void> => {
+    if (f.entry.type !== 'file') return;
+    const values = new Map<string, string>();
+    const hinted = hint?.(f.entry.path, f.st);
+    if (hinted !== undefined) values.set('sha256digest', hinted);
+    const todo = digestKws.filter((k) => !values.has(k));
+    if (todo.length > 0) {
+      const hex = await hasher.digest(f.hostPath, Number(f.st.size), todo.map((k) => DIGEST_ALGORITHMS[k]!));
+      todo.forEach((k, i) => values.set(k, hex[i]!));
+    }
+    const old = f.entry.keywords;
+    const merged = new Map<string, string>();
+    for (const kw of keywords) {
+      const d = values.get(kw);
+      if (d !== undefined) merged.set(kw, d);
+      for (const [k, v] of old) if (k === kw || (kw === 'xattr' && k.startsWith('xattr.'))) merged.set(k, v);
+    }
+    f.entry.keywords = merged;
+  };
   // A fixed pool of workers pulls files by index: one promise per file for a
   // tree of 200k files would hold as much memory as the entries themselves.
-  let next = 0;
-  const one = async (f: ScannedFile): Promise<void> => {
-      if (f.entry.type !== 'file') return;
-      const values = new Map<string, string>();
-      const hinted = digestHint?.(f.entry.path, f.st);
-      if (hinted !== undefined && digestKws.includes('sha256digest')) values.set('sha256digest', hinted);
-      const todo = digestKws.filter((k) => !values.has(k));
-      if (todo.length > 0) {
-        const hex = await hasher.digest(f.hostPath, Number(f.st.size), todo.map((k) => DIGEST_ALGORITHMS[k]!));
-        todo.forEach((k, i) => values.set(k, hex[i]!));
-      }
-      const old = f.entry.keywords;
-      const merged = new Map<string, string>();
-      for (const kw of keywords) {
-        const d = values.get(kw);
-        if (d !== undefined) merged.set(kw, d);
-        for (const [k, v] of old) if (k === kw || (kw === 'xattr' && k.startsWith('xattr.'))) merged.set(k, v);
-      }
-      f.entry.keywords = merged;
-  };
-  const worker = async (): Promise<void> => {
-    while (next < files.length) await one(files[next++]!);
-  };
-  await settleAll(Array.from({ length: Math.max(1, hasher.width * 2) }, worker));
+  await eachLimit(files, Math.max(1, hasher.width * 2), one);
 }
 
 /**

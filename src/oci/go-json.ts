@@ -13,6 +13,7 @@
  */
 import { OcikitError } from '../errors.js';
 import { formatRfc3339Nano, isGoTime, parseRfc3339, type GoTime } from './go-time.js';
+import { compareUtf8 } from '../util/byte-order.js';
 
 export type GoKind = 'config' | 'config-v1.0' | 'manifest' | 'index' | 'descriptor' | 'layout' | 'platform';
 
@@ -324,22 +325,6 @@ export function encodeGo(kind: GoKind, value: unknown): string {
   return encode(t, v, '', kind) + '\n';
 }
 
-/** Byte order of the UTF-8 encodings, i.e. code point order (Go's sort of string keys). */
-function compareUtf8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x === y) continue;
-    // A surrogate belongs to an astral code point, above every BMP character
-    // (UTF-16 units would put it below U+E000..U+FFFF).
-    const xs = x >= 0xd800 && x <= 0xdfff;
-    const ys = y >= 0xd800 && y <= 0xdfff;
-    if (xs !== ys) return xs ? 1 : -1;
-    return x < y ? -1 : 1;
-  }
-  return a.length - b.length;
-}
 
 /** Go's float64 encoding: shortest digits, exponent form below 1e-6 and from 1e21. */
 function goFloat(n: number): string {
